@@ -1,0 +1,98 @@
+// The lab file, after parsing and validation. Every field has its default
+// filled in, so later layers never guess.
+
+export type ProxyMode = 'iptables' | 'ipvs' | 'nftables';
+export type PodNetworkBackend = 'host-gw' | 'vxlan';
+
+export interface NetworkSpec {
+  name: string;
+  /** IPv4 CIDR of the segment, e.g. "192.168.10.0/24". */
+  cidr: string;
+  /**
+   * Address of the segment's router. Machines on the segment route their
+   * default traffic to it; the router forwards nothing (a silent sink), so
+   * traffic that leaves the lab is dropped instead of reaching the machine.
+   */
+  gateway?: string;
+  /**
+   * Every machine attached gets its own private copy of the segment, as
+   * VirtualBox does with each VM's NAT NIC (all of them 10.0.2.15).
+   */
+  perMachine: boolean;
+}
+
+export interface NicSpec {
+  network: string;
+  /** IPv4 address without prefix; the prefix comes from the network. */
+  address: string;
+  /** Interface name inside the machine; default eth0, eth1, ... */
+  name: string;
+  /** This NIC holds the machine's default route (via its network's gateway). */
+  defaultRoute: boolean;
+}
+
+export interface MachineSpec {
+  name: string;
+  nics: NicSpec[];
+}
+
+export interface NodeSpec extends MachineSpec {
+  roles: string[];
+  /** kubelet --node-ip. Unset: the address of the NIC with the default route, else the first NIC's. */
+  nodeIP?: string;
+  /** flannel --iface. Unset: the NIC with the default route, else the first NIC. */
+  iface?: string;
+  labels: Record<string, string>;
+}
+
+export type HostSpec = MachineSpec;
+
+export interface ClusterSpec {
+  podCIDR: string;
+  /** Prefix length of each node's pod CIDR (kube-controller-manager --node-cidr-mask-size). */
+  nodeCIDRMaskSize: number;
+  serviceCIDR: string;
+  nodePortRange: { base: number; size: number };
+  proxyMode: ProxyMode;
+  podNetwork: PodNetworkBackend;
+  dns: { domain: string };
+}
+
+export interface CheckExpectation {
+  exitCode?: number;
+  stdout?: string;
+  stderr?: string;
+}
+
+export interface CheckSpec {
+  name: string;
+  /** "pod/NAME", "pod/LABEL=VALUE", "node/NAME" or "host/NAME". */
+  from: string;
+  run: string;
+  expect: CheckExpectation;
+  /** Seconds to keep retrying before the check fails. */
+  timeout: number;
+}
+
+export interface LabSpec {
+  name: string;
+  /** Absolute path of the lab file ("<inline>" when parsed from text). */
+  file: string;
+  networks: NetworkSpec[];
+  nodes: NodeSpec[];
+  hosts: HostSpec[];
+  cluster: ClusterSpec;
+  /** Absolute paths of the manifest files, in order. */
+  manifests: string[];
+  checks: CheckSpec[];
+}
+
+/** One problem in an input file, located precisely enough to fix it. */
+export interface SpecProblem {
+  file: string;
+  line: number;
+  col: number;
+  /** Dotted path of the field, e.g. "spec.nodes[1].nics[0].address". */
+  field: string;
+  message: string;
+}

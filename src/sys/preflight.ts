@@ -1,0 +1,62 @@
+// Checks that nslab can work here, with messages that say what to run.
+import { accessSync, constants, existsSync } from 'node:fs';
+import path from 'node:path';
+
+export class PreflightError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'PreflightError';
+  }
+}
+
+/** Tools nslab runs, and the Debian/Ubuntu package that has each. */
+export const REQUIRED_TOOLS: Record<string, string> = {
+  ip: 'iproute2',
+  nsenter: 'util-linux',
+  sysctl: 'procps',
+};
+
+export function findOnPath(tool: string, envPath = process.env['PATH'] ?? ''): string | undefined {
+  const dirs = [...envPath.split(path.delimiter), '/usr/sbin', '/sbin', '/usr/bin', '/bin'];
+  for (const dir of dirs) {
+    if (!dir) continue;
+    const candidate = path.join(dir, tool);
+    try {
+      accessSync(candidate, constants.X_OK);
+      return candidate;
+    } catch {
+      // not here
+    }
+  }
+  return undefined;
+}
+
+export function missingTools(tools: Record<string, string> = REQUIRED_TOOLS): Array<{ tool: string; pkg: string }> {
+  return Object.entries(tools)
+    .filter(([tool]) => !findOnPath(tool))
+    .map(([tool, pkg]) => ({ tool, pkg }));
+}
+
+export function requireRoot(command: string): void {
+  if (process.getuid?.() !== 0) {
+    throw new PreflightError(
+      `nslab ${command} creates network namespaces and needs root: run it as "sudo nslab ${command}"`,
+    );
+  }
+}
+
+export function requireTools(): void {
+  const missing = missingTools();
+  if (missing.length > 0) {
+    const pkgs = [...new Set(missing.map((m) => m.pkg))].join(' ');
+    throw new PreflightError(
+      `missing ${missing.map((m) => m.tool).join(', ')}: install with "sudo apt-get install -y ${pkgs}" ` +
+        `(or run scripts/setup.sh, which installs everything nslab needs)`,
+    );
+  }
+}
+
+/** br_netfilter gives every netns its own net.bridge.* sysctls; without it pods' Service traffic breaks. */
+export function bridgeNetfilterAvailable(): boolean {
+  return existsSync('/proc/sys/net/bridge/bridge-nf-call-iptables');
+}
