@@ -1,0 +1,105 @@
+// One lab's control plane: the object store, the API server kubectl talks
+// to, and (for now) the node agents that register Nodes and keep their
+// heartbeats fresh. Later issues add controllers, kubelets and proxies here.
+import type { LabRecord } from '../lab/state.js';
+import { ObjectStore } from '../api/store.js';
+import { startApiServer, type ApiServer } from '../api/server.js';
+import type { LabPki } from '../api/pki.js';
+import { KUBE_VERSION } from '../version.js';
+import {
+  conditions,
+  controlPlaneNode,
+  kubernetesEndpoints,
+  kubernetesService,
+  namespaceObject,
+  nodeLease,
+  nodeObject,
+  SYSTEM_NAMESPACES,
+  type Obj,
+} from './bootstrap-objects.js';
+import { machineInfo } from './machine-info.js';
+
+export interface ControlPlane {
+  store: ObjectStore;
+  api: ApiServer;
+  stop(): Promise<void>;
+}
+
+export interface ControlPlaneOptions {
+  host?: string;
+  port?: number;
+  log?: (line: string) => void;
+  /** How often node agents renew their Lease and Ready heartbeat (the kubelet's default is 10 s). */
+  heartbeatMs?: number;
+}
+
+const RESOURCE_OF: Record<string, string> = {
+  Namespace: 'namespaces',
+  Node: 'nodes',
+  Lease: 'leases.coordination.k8s.io',
+  Service: 'services',
+  Endpoints: 'endpoints',
+  EndpointSlice: 'endpointslices.discovery.k8s.io',
+};
+
+function create(store: ObjectStore, obj: Obj): void {
+  const resource = RESOURCE_OF[obj.kind];
+  if (!resource) throw new Error(`no resource for kind ${obj.kind}`);
+  store.create(resource, obj);
+}
+
+export function seedStore(store: ObjectStore, record: LabRecord): void {
+  const now = isoNow();
+  for (const ns of SYSTEM_NAMESPACES) create(store, namespaceObject(ns));
+  for (const node of record.plan.nodes) {
+    create(store, nodeObject(node, machineInfo(node.name), now, record.spec.cluster.podNetwork));
+    create(store, nodeLease(node.name, now));
+  }
+  create(store, kubernetesService(record.spec.cluster.serviceCIDR));
+  for (const obj of kubernetesEndpoints(controlPlaneNode(record.plan.nodes))) create(store, obj);
+}
+
+function isoNow(): string {
+  return new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+}
+
+/** What a kubelet does every heartbeat: renew its Lease and refresh its conditions. */
+export function heartbeat(store: ObjectStore, nodeName: string): void {
+  const now = isoNow();
+  const lease = store.get('leases.coordination.k8s.io', 'kube-node-lease', nodeName);
+  store.update('leases.coordination.k8s.io', { ...lease, spec: { ...(lease['spec'] as object), renewTime: now.replace('Z', '.000000Z') } });
+  const node = store.get('nodes', undefined, nodeName);
+  const status = node['status'] as { conditions: Array<Record<string, string>> };
+  const previous = new Map(status.conditions.map((c) => [c.type, c]));
+  const refreshed = status.conditions.map((c) =>
+    c.type === 'NetworkUnavailable'
+      ? c
+      : { ...(conditions(true, now).find((n) => n.type === c.type) ?? c), lastTransitionTime: previous.get(c.type)?.lastTransitionTime ?? now },
+  );
+  store.update('nodes', { ...node, status: { ...status, conditions: refreshed } }, { subresource: 'status' });
+}
+
+export async function startControlPlane(record: LabRecord, pki: LabPki, opts: ControlPlaneOptions = {}): Promise<ControlPlane> {
+  const store = new ObjectStore();
+  seedStore(store, record);
+  const api = await startApiServer({
+    store,
+    pki,
+    host: opts.host ?? '127.0.0.1',
+    port: opts.port ?? 0,
+    version: KUBE_VERSION,
+    log: opts.log ?? (() => {}),
+  });
+  const timer = setInterval(() => {
+    for (const node of record.plan.nodes) heartbeat(store, node.name);
+  }, opts.heartbeatMs ?? 10_000);
+  timer.unref();
+  return {
+    store,
+    api,
+    async stop() {
+      clearInterval(timer);
+      await api.close();
+    },
+  };
+}

@@ -1,0 +1,52 @@
+// The control-plane daemon process of one lab: `node daemon.js --lab NAME`.
+// `nslab up` starts it detached and waits for one JSON line on fd 3.
+import { createWriteStream } from 'node:fs';
+import { readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { files, readJson, statePath, writeJson, type ApiRecord, type LabRecord } from '../lab/state.js';
+import type { LabPki } from '../api/pki.js';
+import { PKI_FILES } from './pki-files.js';
+import { startControlPlane } from './controlplane.js';
+
+function log(line: string): void {
+  process.stdout.write(`${new Date().toISOString()} ${line}\n`);
+}
+
+async function readPki(lab: string): Promise<LabPki> {
+  const dir = statePath(lab, files.pki);
+  const entries = await Promise.all(
+    Object.entries(PKI_FILES).map(async ([key, name]) => [key, await readFile(path.join(dir, name), 'utf8')] as const),
+  );
+  return Object.fromEntries(entries) as unknown as LabPki;
+}
+
+async function main(): Promise<void> {
+  const flag = process.argv.indexOf('--lab');
+  const lab = flag >= 0 ? process.argv[flag + 1] : undefined;
+  if (!lab) throw new Error('usage: daemon.js --lab NAME');
+  const record = await readJson<LabRecord>(lab, files.lab);
+  if (!record) throw new Error(`no lab record in ${statePath(lab, files.lab)}`);
+
+  const cp = await startControlPlane(record, await readPki(lab), { log });
+  const api: ApiRecord = { pid: process.pid, port: cp.api.port, url: cp.api.url };
+  await writeJson(lab, files.api, api);
+  await writeFile(statePath(lab, files.pid), `${process.pid}\n`);
+  log(`lab ${lab}: API serving at ${api.url}`);
+
+  const shutdown = (sig: string) => {
+    log(`${sig}: stopping`);
+    cp.stop().finally(() => process.exit(0));
+    setTimeout(() => process.exit(0), 2000).unref();
+  };
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
+
+  const ready = createWriteStream('', { fd: 3 });
+  ready.on('error', () => undefined); // `up` may have gone already
+  ready.end(`${JSON.stringify(api)}\n`);
+}
+
+main().catch((e: unknown) => {
+  log(`fatal: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+  process.exit(1);
+});

@@ -1,0 +1,55 @@
+// What runs: per lab, its daemon, API, namespaces and machines.
+import { allNetns } from '../plan/topology.js';
+import { ExecaRunner, type CommandRunner } from '../sys/runner.js';
+import { listLabNetns } from '../sys/topology.js';
+import { labsPresent } from './down.js';
+import { findDaemonPids } from './processes.js';
+import { files, labStateDir, readJson, type ApiRecord, type LabRecord } from './state.js';
+
+export type LabState = 'Running' | 'Degraded' | 'Stopped';
+
+export interface LabStatus {
+  name: string;
+  state: LabState;
+  file?: string;
+  stateDir: string;
+  createdAt?: string;
+  api?: { url: string; pid: number; alive: boolean };
+  namespaces: { expected: number; present: number; missing: string[] };
+  nodes: Array<{ name: string; netns: string; nodeIP: string; podCIDR: string; roles: string[] }>;
+  hosts: Array<{ name: string; netns: string; addresses: string[] }>;
+  warnings: string[];
+}
+
+export async function labStatus(lab: string, runner: CommandRunner = new ExecaRunner()): Promise<LabStatus> {
+  const record = await readJson<LabRecord>(lab, files.lab);
+  const api = await readJson<ApiRecord>(lab, files.api);
+  const daemons = await findDaemonPids(lab);
+  const present = await listLabNetns(runner, lab);
+  const expected = record ? allNetns(record.plan) : [];
+  const missing = expected.filter((ns) => !present.includes(ns));
+  const alive = api ? daemons.includes(api.pid) : false;
+  const state: LabState =
+    record && alive && missing.length === 0 ? 'Running' : present.length > 0 || daemons.length > 0 ? 'Degraded' : 'Stopped';
+  return {
+    name: lab,
+    state,
+    stateDir: labStateDir(lab),
+    ...(record ? { file: record.spec.file, createdAt: record.createdAt } : {}),
+    ...(api ? { api: { url: api.url, pid: api.pid, alive } } : {}),
+    namespaces: { expected: expected.length, present: present.length, missing },
+    nodes: (record?.plan.nodes ?? []).map((n) => ({
+      name: n.name,
+      netns: n.netns,
+      nodeIP: n.nodeIP,
+      podCIDR: n.podCIDR,
+      roles: n.roles,
+    })),
+    hosts: (record?.plan.hosts ?? []).map((h) => ({ name: h.name, netns: h.netns, addresses: h.nics.map((n) => n.address) })),
+    warnings: record?.plan.warnings ?? [],
+  };
+}
+
+export async function allLabStatuses(runner: CommandRunner = new ExecaRunner()): Promise<LabStatus[]> {
+  return Promise.all((await labsPresent(runner)).map((lab) => labStatus(lab, runner)));
+}

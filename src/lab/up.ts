@@ -1,0 +1,218 @@
+// Bringing a lab up: namespaces and links from the plan, certificates, the
+// control-plane daemon, and a kubeconfig context for the real kubectl.
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { mkdir, open, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { LabSpec } from '../spec/types.js';
+import { loadLabFile } from '../spec/parse-lab.js';
+import { allNetns, planTopology, type TopologyPlan } from '../plan/topology.js';
+import { ExecaRunner, type CommandRunner } from '../sys/runner.js';
+import { applyTopology, listLabNetns } from '../sys/topology.js';
+import { bridgeNetfilterAvailable, PreflightError, requireRoot, requireTools } from '../sys/preflight.js';
+import { createLabPki, type LabPki } from '../api/pki.js';
+import { contextName, mergeKubeconfig, renderKubeconfig } from '../kubeconfig/kubeconfig.js';
+import { readIfExists, resolveKubeconfigTarget, writeKubeconfigFile, type KubeconfigTarget } from '../kubeconfig/target.js';
+import { downLab } from './down.js';
+import { daemonScript } from './paths.js';
+import { findDaemonPids } from './processes.js';
+import { silentReporter, timed, type Reporter } from './progress.js';
+import {
+  ensureStateDir,
+  files,
+  labStateDir,
+  readJson,
+  stateRoot,
+  statePath,
+  writeJson,
+  type ApiRecord,
+  type KubeconfigRecord,
+  type LabRecord,
+} from './state.js';
+import { PKI_FILES } from '../controlplane/pki-files.js';
+
+export interface UpOptions {
+  runner?: CommandRunner;
+  reporter?: Reporter;
+  /** Where to merge the lab's context; false to leave kubeconfig files alone. */
+  kubeconfig?: KubeconfigTarget | false;
+  /** Give up waiting for the control plane after this long. */
+  readyTimeoutMs?: number;
+}
+
+export interface UpResult {
+  spec: LabSpec;
+  plan: TopologyPlan;
+  api: ApiRecord;
+  kubeconfigPath?: string;
+  alreadyUp: boolean;
+}
+
+export async function upLabFile(file: string, opts: UpOptions = {}): Promise<UpResult> {
+  const reporter = opts.reporter ?? silentReporter;
+  const spec = await timed(reporter, (s: LabSpec) => `Read ${path.relative(process.cwd(), s.file) || s.file}`, () =>
+    loadLabFile(file),
+  );
+  return upLab(spec, opts);
+}
+
+export async function upLab(spec: LabSpec, opts: UpOptions = {}): Promise<UpResult> {
+  const runner = opts.runner ?? new ExecaRunner();
+  const reporter = opts.reporter ?? silentReporter;
+  requireRoot('up');
+  requireTools();
+  await ensureBridgeNetfilter(runner);
+
+  const plan = planTopology(spec);
+  const running = await runningLab(spec.name, runner, plan);
+  if (running) {
+    reporter.note(`Lab "${spec.name}" is already up; nothing to do.`);
+    const kubeconfigPath = await mergeContext(spec.name, running, opts.kubeconfig);
+    return { spec, plan, api: running, alreadyUp: true, ...(kubeconfigPath ? { kubeconfigPath } : {}) };
+  }
+  if ((await listLabNetns(runner, spec.name)).length > 0 || (await findDaemonPids(spec.name)).length > 0) {
+    await timed(reporter, 'Removed what an earlier, unfinished run left', () =>
+      downLab(spec.name, { runner, keepKubeconfig: true }),
+    );
+  }
+
+  try {
+    await ensureStateDir(spec.name);
+    const record: LabRecord = { spec, plan, createdAt: new Date().toISOString() };
+    await writeJson(spec.name, files.lab, record);
+    await timed(
+      reporter,
+      `Created ${allNetns(plan).length} network namespaces, ${plan.nodes.length + plan.hosts.length} machines, ${plan.segments.length} segments`,
+      () => applyTopology(plan, runner),
+    );
+    const pki = await timed(reporter, 'Issued the lab CA and certificates', async () => {
+      const pki = await createLabPki(spec.name);
+      await writePki(spec.name, pki);
+      return pki;
+    });
+    const api = await timed(reporter, (a: ApiRecord) => `Started control plane at ${a.url}`, () =>
+      startDaemon(spec.name, opts.readyTimeoutMs ?? 15_000),
+    );
+    await writeFile(
+      statePath(spec.name, files.kubeconfig),
+      renderKubeconfig({ name: contextName(spec.name), server: api.url, caCertPem: pki.caCert, clientCertPem: pki.clientCert, clientKeyPem: pki.clientKey }),
+      { mode: 0o600 },
+    );
+    const kubeconfigPath = await timed(
+      reporter,
+      (p: string | undefined) => (p ? `Merged context ${contextName(spec.name)} into ${p}` : 'Wrote kubeconfig'),
+      () => mergeContext(spec.name, api, opts.kubeconfig),
+    );
+    for (const w of plan.warnings) reporter.note(`warning: ${w}`);
+    return { spec, plan, api, alreadyUp: false, ...(kubeconfigPath ? { kubeconfigPath } : {}) };
+  } catch (e) {
+    await downLab(spec.name, { runner, keepKubeconfig: true }).catch(() => undefined);
+    throw e;
+  }
+}
+
+/** The lab's API record if its daemon answers and all its namespaces exist. */
+async function runningLab(lab: string, runner: CommandRunner, plan: TopologyPlan): Promise<ApiRecord | undefined> {
+  const api = await readJson<ApiRecord>(lab, files.api);
+  if (!api) return undefined;
+  const daemons = await findDaemonPids(lab);
+  if (!daemons.includes(api.pid)) return undefined;
+  const present = new Set(await listLabNetns(runner, lab));
+  return allNetns(plan).every((ns) => present.has(ns)) ? api : undefined;
+}
+
+async function ensureBridgeNetfilter(runner: CommandRunner): Promise<void> {
+  if (bridgeNetfilterAvailable()) return;
+  await runner.run(['modprobe', 'br_netfilter'], { allowFailure: true });
+  if (!bridgeNetfilterAvailable()) {
+    throw new PreflightError(
+      'the kernel has no br_netfilter (net.bridge.bridge-nf-call-iptables is missing): run "sudo modprobe br_netfilter"; ' +
+        'in a container, load it on the host first',
+    );
+  }
+}
+
+async function writePki(lab: string, pki: LabPki): Promise<void> {
+  const dir = statePath(lab, files.pki);
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  await Promise.all(
+    Object.entries(PKI_FILES).map(([key, name]) => writeFile(path.join(dir, name), pki[key as keyof typeof PKI_FILES], { mode: 0o600 })),
+  );
+}
+
+/**
+ * Start the lab's control plane detached, with its log in the state folder,
+ * and wait until it says it is ready on fd 3 (or dies, or times out).
+ */
+async function startDaemon(lab: string, timeoutMs: number): Promise<ApiRecord> {
+  const log = await open(statePath(lab, files.log), 'a', 0o600);
+  try {
+    const child = spawn(process.execPath, [daemonScript(), '--lab', lab], {
+      detached: true,
+      stdio: ['ignore', log.fd, log.fd, 'pipe'],
+      env: { ...process.env, NSLAB_STATE_DIR: stateRoot() },
+    });
+    await writeFile(statePath(lab, files.pid), `${child.pid}\n`);
+    const readyPipe = child.stdio[3];
+    if (!readyPipe || !('on' in readyPipe)) throw new Error('could not open the control plane readiness pipe');
+    const ready = await new Promise<ApiRecord>((resolve, reject) => {
+      let buf = '';
+      const fail = (why: string) => {
+        // The state folder goes when `up` cleans up, so the log's tail goes into the message.
+        const tail = readLogTail(statePath(lab, files.log));
+        reject(new Error(`the control plane ${why}${tail ? `; its log ends:\n${tail}` : ''}`));
+      };
+      const timer = setTimeout(() => fail(`was not ready after ${timeoutMs} ms`), timeoutMs);
+      readyPipe.on('data', (chunk: Buffer) => {
+        buf += chunk.toString();
+        const nl = buf.indexOf('\n');
+        if (nl >= 0) {
+          clearTimeout(timer);
+          try {
+            resolve(JSON.parse(buf.slice(0, nl)) as ApiRecord);
+          } catch {
+            fail(`sent a garbled ready message: ${buf.slice(0, nl)}`);
+          }
+        }
+      });
+      child.on('exit', (code, sig) => {
+        clearTimeout(timer);
+        fail(`exited while starting (${sig ?? `exit ${code}`})`);
+      });
+    });
+    child.removeAllListeners('exit');
+    (readyPipe as NodeJS.ReadableStream & { destroy(): void }).destroy();
+    child.unref();
+    return ready;
+  } finally {
+    await log.close();
+  }
+}
+
+function readLogTail(file: string, lines = 15): string {
+  try {
+    return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
+  } catch {
+    return '';
+  }
+}
+
+async function mergeContext(lab: string, api: ApiRecord, target: KubeconfigTarget | false | undefined): Promise<string | undefined> {
+  if (target === false) return undefined;
+  const where = target ?? resolveKubeconfigTarget();
+  const pkiDir = statePath(lab, files.pki);
+  const read = async (name: string) => (await readIfExists(path.join(pkiDir, name))) ?? '';
+  const entry = {
+    name: contextName(lab),
+    server: api.url,
+    caCertPem: await read(PKI_FILES.caCert),
+    clientCertPem: await read(PKI_FILES.clientCert),
+    clientKeyPem: await read(PKI_FILES.clientKey),
+  };
+  await writeKubeconfigFile(where, mergeKubeconfig(await readIfExists(where.path), entry));
+  const record: KubeconfigRecord = { path: where.path, context: entry.name };
+  await writeJson(lab, files.kubeconfigTarget, record);
+  return where.path;
+}
+
+export { labStateDir };
