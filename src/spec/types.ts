@@ -27,7 +27,10 @@ export interface NicSpec {
   address: string;
   /** Interface name inside the machine; default eth0, eth1, ... */
   name: string;
-  /** This NIC holds the machine's default route (via its network's gateway). */
+  /**
+   * This NIC holds the machine's default route (via its network's gateway).
+   * When no NIC says so, the first NIC on a network with a gateway holds it.
+   */
   defaultRoute: boolean;
 }
 
@@ -38,9 +41,9 @@ export interface MachineSpec {
 
 export interface NodeSpec extends MachineSpec {
   roles: string[];
-  /** kubelet --node-ip. Unset: the address of the NIC with the default route, else the first NIC's. */
+  /** kubelet --node-ip. Unset: the address of the NIC holding the default route (see NicSpec.defaultRoute), else the first NIC's. */
   nodeIP?: string;
-  /** flannel --iface. Unset: the NIC with the default route, else the first NIC. */
+  /** flannel --iface. Unset: the NIC holding the default route, else the first NIC. */
   iface?: string;
   labels: Record<string, string>;
 }
@@ -58,6 +61,7 @@ export interface ClusterSpec {
   dns: { domain: string };
 }
 
+/** An empty expectation means: exit code 0. */
 export interface CheckExpectation {
   exitCode?: number;
   stdout?: string;
