@@ -8,7 +8,7 @@ import path from 'node:path';
 import { labNetnsPrefix, labOfNetns } from '../plan/names.js';
 import { ExecaRunner, type CommandRunner } from '../sys/runner.js';
 import { deleteNetns, listLabNetns, pidsInNetns } from '../sys/topology.js';
-import { findDaemonPids, stopProcesses } from './processes.js';
+import { findDaemonPids, findDaemons, stopProcesses } from './processes.js';
 import { files, labStateDir, listStateLabs, readJson, type KubeconfigRecord } from './state.js';
 import { contextName, removeFromKubeconfig } from '../kubeconfig/kubeconfig.js';
 import { readIfExists, resolveKubeconfigTarget, writeKubeconfigFile } from '../kubeconfig/target.js';
@@ -73,6 +73,7 @@ async function removeContext(recordedPath: string | undefined, name: string): Pr
 /** Every lab with anything left on this machine: a state folder, a namespace or a daemon. */
 export async function labsPresent(runner: CommandRunner = new ExecaRunner()): Promise<string[]> {
   const names = new Set(await listStateLabs());
+  for (const d of await findDaemons()) names.add(d.lab);
   for (const ns of await listLabNetns(runner)) {
     const lab = labOfNetns(ns);
     if (lab) names.add(lab);

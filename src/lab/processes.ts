@@ -22,7 +22,12 @@ export function isAlive(pid: number): boolean {
 
 /** Daemons of a lab found by their command line, so a lost pid file does not hide one. */
 export async function findDaemonPids(lab: string): Promise<number[]> {
-  const pids: number[] = [];
+  return (await findDaemons()).filter((d) => d.lab === lab).map((d) => d.pid);
+}
+
+/** Every lab daemon running on this machine. */
+export async function findDaemons(): Promise<Array<{ pid: number; lab: string }>> {
+  const found: Array<{ pid: number; lab: string }> = [];
   for (const entry of await readdir('/proc')) {
     const pid = Number(entry);
     if (!Number.isInteger(pid) || pid === process.pid) continue;
@@ -35,9 +40,10 @@ export async function findDaemonPids(lab: string): Promise<number[]> {
     if (!isAlive(pid)) continue;
     const script = argv.findIndex((a) => a.endsWith(DAEMON_SCRIPT_SUFFIX));
     const labFlag = argv.indexOf('--lab');
-    if (script >= 0 && labFlag > script && argv[labFlag + 1] === lab) pids.push(pid);
+    const lab = argv[labFlag + 1];
+    if (script >= 0 && labFlag > script && lab) found.push({ pid, lab });
   }
-  return pids;
+  return found;
 }
 
 function signal(pid: number, sig: NodeJS.Signals): void {
