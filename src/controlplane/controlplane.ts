@@ -18,6 +18,7 @@ import {
   type Obj,
 } from './bootstrap-objects.js';
 import { machineInfo } from './machine-info.js';
+import { applyManifests, readManifests } from './manifests.js';
 
 export interface ControlPlane {
   store: ObjectStore;
@@ -82,6 +83,9 @@ export function heartbeat(store: ObjectStore, nodeName: string): void {
 export async function startControlPlane(record: LabRecord, pki: LabPki, opts: ControlPlaneOptions = {}): Promise<ControlPlane> {
   const store = new ObjectStore();
   seedStore(store, record);
+  const { manifests, problems } = await readManifests(record.spec.manifests);
+  if (problems.length > 0) throw new Error(problems.map((p) => `${p.file}:${p.line}: ${p.message}`).join('\n'));
+  applyManifests(store, manifests);
   const api = await startApiServer({
     store,
     pki,

@@ -5,7 +5,8 @@ import { readFileSync } from 'node:fs';
 import { mkdir, open, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { LabSpec } from '../spec/types.js';
-import { loadLabFile } from '../spec/parse-lab.js';
+import { loadLabFile, LabFileError } from '../spec/parse-lab.js';
+import { readManifests } from '../controlplane/manifests.js';
 import { allNetns, planTopology, type TopologyPlan } from '../plan/topology.js';
 import { ExecaRunner, type CommandRunner } from '../sys/runner.js';
 import { applyTopology, listLabNetns } from '../sys/topology.js';
@@ -59,6 +60,8 @@ export async function upLabFile(file: string, opts: UpOptions = {}): Promise<UpR
 export async function upLab(spec: LabSpec, opts: UpOptions = {}): Promise<UpResult> {
   const runner = opts.runner ?? new ExecaRunner();
   const reporter = opts.reporter ?? silentReporter;
+  const { problems } = await readManifests(spec.manifests);
+  if (problems.length > 0) throw new LabFileError(problems);
   requireRoot('up');
   requireTools();
   await ensureBridgeNetfilter(runner);
