@@ -99,19 +99,89 @@ program
 
 program
   .command('exec')
-  .description('run a command inside a node or host, e.g. nslab exec node/worker -- ip route')
+  .description('run a command inside a node, host or pod, e.g. nslab exec node/worker -- ip route')
   .option('--lab <lab>', 'lab name (default: the one lab that is up)')
-  .argument('<target>', 'node/NAME or host/NAME')
+  .option('-n, --namespace <namespace>', 'namespace of a pod target', 'default')
+  .option('-c, --container <container>', 'container of a pod target')
+  .argument('<target>', 'node/NAME, host/NAME or pod/NAME')
   .argument('<command...>', 'the command and its arguments (after --)')
   .passThroughOptions()
-  .action(async (target: string, command: string[], opts: { lab?: string }) => {
+  .action(async (target: string, command: string[], opts: { lab?: string; namespace: string; container?: string }) => {
     (await lib.preflight()).requireRoot('exec');
     const { resolveLabName, resolveTarget } = await lib.targets();
     const lab = await resolveLabName(opts.lab, await makeRunner());
+    const argv = command[0] === '--' ? command.slice(1) : command;
+    if (target.startsWith('pod/')) {
+      process.exitCode = await execPodAttached(lab, opts.namespace, target.slice(4), opts.container, argv);
+      return;
+    }
     const t = await resolveTarget(lab, target);
     const { netnsExecArgv, runAttached } = await import('../sys/interactive.js');
-    const argv = command[0] === '--' ? command.slice(1) : command;
     process.exitCode = await runAttached(netnsExecArgv(t.netns, argv));
+  });
+
+/** A pod's command attached to this terminal, through the lab API like kubectl exec -i [-t]. */
+async function execPodAttached(lab: string, namespace: string, pod: string, container: string | undefined, command: string[]): Promise<number> {
+  const [{ execInPod }, { apiSocketPath }] = await Promise.all([import('../client/exec-client.js'), import('../client/api-client.js')]);
+  const tty = Boolean(process.stdin.isTTY && process.stdout.isTTY);
+  if (tty) process.stdin.setRawMode(true);
+  try {
+    return await execInPod(
+      apiSocketPath(lab),
+      { namespace, pod, command, tty, ...(container ? { container } : {}) },
+      {
+        stdout: process.stdout,
+        stderr: process.stderr,
+        stdin: process.stdin,
+        size: () => ({ cols: process.stdout.columns, rows: process.stdout.rows }),
+        onResize: (listener) => process.stdout.on('resize', listener),
+      },
+    );
+  } finally {
+    if (tty) process.stdin.setRawMode(false);
+    process.stdin.pause();
+  }
+}
+
+program
+  .command('check')
+  .description("run a lab file's checks against the running lab (default: labs/default.yaml)")
+  .argument('[file]', 'lab file')
+  .option('--junit <file>', 'also write the results as JUnit XML')
+  .addOption(outputOption())
+  .action(async (file: string | undefined, opts: { junit?: string; output: string }) => {
+    (await lib.preflight()).requireRoot('check');
+    const [{ loadLabFile }, { defaultLabFile }, state, { LabApiClient }, { runChecks }, { junitXml }, { UsageError }] = await Promise.all([
+      import('../spec/parse-lab.js'),
+      import('../lab/paths.js'),
+      import('../lab/state.js'),
+      import('../client/api-client.js'),
+      import('../checks/run-checks.js'),
+      import('../checks/junit.js'),
+      lib.targets(),
+    ]);
+    const spec = await loadLabFile(file ?? defaultLabFile());
+    const record = await state.readJson<import('../lab/state.js').LabRecord>(spec.name, state.files.lab);
+    if (!record) throw new UsageError(`lab "${spec.name}" is not up: start it with "sudo nslab up ${file ?? ''}"`.trimEnd());
+    if (spec.checks.length === 0) {
+      console.log(`${spec.file} has no checks.`);
+      return;
+    }
+    const text = opts.output !== 'json';
+    const outcomes = await runChecks(
+      { record, api: LabApiClient.forLab(spec.name), runner: await makeRunner() },
+      spec.checks,
+      (o) => {
+        if (!text) return;
+        console.log(`${o.passed ? ' ✓' : ' ✗'} ${o.name.padEnd(60)} ${formatMs(o.ms).padStart(8)}  (${o.target})`);
+        if (!o.passed) console.log(`     ${o.command}\n     ${o.message ?? ''}${o.attempts > 1 ? ` (after ${o.attempts} attempts)` : ''}`);
+      },
+    );
+    const failed = outcomes.filter((o) => !o.passed).length;
+    if (opts.junit) await import('node:fs/promises').then((fs) => fs.writeFile(opts.junit!, junitXml(spec.name, outcomes)));
+    if (text) console.log(`Checks of lab "${spec.name}": ${outcomes.length - failed} passed, ${failed} failed`);
+    else printJson({ lab: spec.name, passed: outcomes.length - failed, failed, checks: outcomes });
+    if (failed > 0) process.exitCode = 1;
   });
 
 program

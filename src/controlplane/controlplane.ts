@@ -30,6 +30,8 @@ export interface ControlPlaneOptions {
   host?: string;
   port?: number;
   log?: (line: string) => void;
+  /** A unix socket serving the API without TLS, for in-lab components and nslab's own commands. */
+  socketPath?: string;
   /** How often node agents renew their Lease and Ready heartbeat (the kubelet's default is 10 s). */
   heartbeatMs?: number;
 }
@@ -93,6 +95,7 @@ export async function startControlPlane(record: LabRecord, pki: LabPki, opts: Co
     port: opts.port ?? 0,
     version: KUBE_VERSION,
     log: opts.log ?? (() => {}),
+    ...(opts.socketPath ? { socketPath: opts.socketPath } : {}),
   });
   const timer = setInterval(() => {
     for (const node of record.plan.nodes) heartbeat(store, node.name);

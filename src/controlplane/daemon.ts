@@ -27,7 +27,7 @@ async function main(): Promise<void> {
   const record = await readJson<LabRecord>(lab, files.lab);
   if (!record) throw new Error(`no lab record in ${statePath(lab, files.lab)}`);
 
-  const cp = await startControlPlane(record, await readPki(lab), { log });
+  const cp = await startControlPlane(record, await readPki(lab), { log, socketPath: statePath(lab, files.socket) });
   const api: ApiRecord = { pid: process.pid, port: cp.api.port, url: cp.api.url };
   await writeJson(lab, files.api, api);
   await writeFile(statePath(lab, files.pid), `${process.pid}\n`);

@@ -36,6 +36,7 @@ export const files = {
   lab: 'lab.json',
   api: 'api.json',
   pid: 'daemon.pid',
+  socket: 'api.sock',
   log: 'daemon.log',
   kubeconfig: 'kubeconfig',
   kubeconfigTarget: 'kubeconfig-target.json',
