@@ -1,5 +1,5 @@
 // Checks that nslab can work here, with messages that say what to run.
-import { accessSync, constants, existsSync } from 'node:fs';
+import { accessSync, constants, existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 
 export class PreflightError extends Error {
@@ -41,6 +41,30 @@ export function requireRoot(command: string): void {
   if (process.getuid?.() !== 0) {
     throw new PreflightError(
       `nslab ${command} creates network namespaces and needs root: run it as "sudo nslab ${command}"`,
+    );
+  }
+}
+
+const CAP_NET_ADMIN = 12;
+const CAP_SYS_ADMIN = 21;
+
+/** Effective capabilities from /proc/self/status, as a bigint bit set. */
+export function effectiveCapabilities(status: string): bigint {
+  const m = /^CapEff:\s*([0-9a-f]+)$/m.exec(status);
+  return m?.[1] ? BigInt(`0x${m[1]}`) : 0n;
+}
+
+/** Creating and entering network namespaces needs these; an unprivileged container lacks them. */
+export function requireNamespaceCapabilities(status = readFileSync('/proc/self/status', 'utf8')): void {
+  const caps = effectiveCapabilities(status);
+  const missing = [
+    ...(caps & (1n << BigInt(CAP_NET_ADMIN)) ? [] : ['CAP_NET_ADMIN']),
+    ...(caps & (1n << BigInt(CAP_SYS_ADMIN)) ? [] : ['CAP_SYS_ADMIN']),
+  ];
+  if (missing.length > 0) {
+    throw new PreflightError(
+      `nslab needs ${missing.join(' and ')} to create network namespaces, and this process lacks them: ` +
+        'in a container, run it privileged ("docker run --privileged ..." or "podman run --privileged ...")',
     );
   }
 }

@@ -12,3 +12,18 @@ describe('preflight', () => {
     ]);
   });
 });
+
+describe('capabilities', () => {
+  it('accept a privileged process', async () => {
+    const { requireNamespaceCapabilities } = await import('../../../src/sys/preflight.js');
+    expect(() => requireNamespaceCapabilities('CapEff:\t000001ffffffffff\n')).not.toThrow();
+  });
+
+  it('explain what an unprivileged container lacks', async () => {
+    const { requireNamespaceCapabilities } = await import('../../../src/sys/preflight.js');
+    // Docker's default set: no CAP_NET_ADMIN, no CAP_SYS_ADMIN.
+    expect(() => requireNamespaceCapabilities('CapEff:\t00000000a80425fb\n')).toThrow(
+      /needs CAP_NET_ADMIN and CAP_SYS_ADMIN .*--privileged/,
+    );
+  });
+});

@@ -1,0 +1,70 @@
+// The container path: nslab started the way a container runtime starts a
+// process (fresh mount, PID and network namespaces, a private /run), and
+// refused with a clear message when the container is not privileged.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { execa } from 'execa';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { CLI, ROOT, sandbox, type Sandbox } from '../helpers/cli.js';
+import { labNetns } from '../helpers/root-snapshot.js';
+
+describe('in a container', () => {
+  let sb: Sandbox;
+  let lab: string;
+
+  beforeAll(() => {
+    sb = sandbox();
+    lab = path.join(sb.dir, 'ct.yaml');
+    writeFileSync(
+      lab,
+      `apiVersion: nslab/v1alpha1
+kind: Lab
+metadata: {name: it-container}
+spec:
+  networks:
+  - {name: lan, cidr: 192.168.10.0/24, gateway: 192.168.10.1}
+  nodes:
+  - {name: master, roles: [control-plane], nics: [{network: lan, address: 192.168.10.210}]}
+  - {name: worker, nics: [{network: lan, address: 192.168.10.220}]}
+  hosts:
+  - {name: console, nics: [{network: lan, address: 192.168.10.208}]}
+  checks:
+  - name: the console reaches the master
+    from: host/console
+    run: ping -c1 -W2 {{ node "master" "ip" }}
+  - name: the master routes to the worker's pods via the worker
+    from: node/master
+    run: ip route get 10.10.1.9
+    expect: {stdout: "via 192.168.10.220"}
+`,
+    );
+  });
+
+  afterAll(() => sb.cleanup());
+
+  it('ups, checks and downs a lab in fresh mount, PID and network namespaces', async () => {
+    const r = await execa(path.join(ROOT, 'scripts', 'in-container.sh'), [path.join(ROOT, 'scripts', 'lab-smoke.sh'), lab], {
+      env: sb.env,
+      reject: false,
+      timeout: 60_000,
+    });
+    expect(r.exitCode, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).toContain('Lab "it-container" is up');
+    expect(r.stdout).toContain('2 passed, 0 failed');
+    expect(r.stdout).toContain('nothing of it is left');
+    // The container's namespaces were never visible outside it.
+    expect(await labNetns('nslab-it-container.')).toEqual([]);
+  });
+
+  it('says what is missing in a container that is not privileged', async () => {
+    const r = await execa(
+      'setpriv',
+      ['--bounding-set', '-sys_admin,-net_admin', '--inh-caps', '-sys_admin,-net_admin', process.execPath, CLI, 'up', lab],
+      { env: sb.env, reject: false, timeout: 20_000 },
+    );
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toContain('needs CAP_NET_ADMIN and CAP_SYS_ADMIN');
+    expect(r.stderr).toContain('--privileged');
+    expect(await labNetns('nslab-it-container.')).toEqual([]);
+  });
+});
