@@ -19,11 +19,21 @@ import {
 } from './bootstrap-objects.js';
 import { machineInfo } from './machine-info.js';
 import { applyManifests, readManifests } from './manifests.js';
+import { startNodeAgents } from './node-agents.js';
+import { startWorkloadControllers } from '../workloads/controllers.js';
+import { podStreamHandlers } from '../api/pod-streams.js';
+import type { CommandRunner } from '../sys/runner.js';
 
 export interface ControlPlane {
   store: ObjectStore;
   api: ApiServer;
   stop(): Promise<void>;
+}
+
+/** The parts that make pods real; left out, the control plane serves the API only (unit tests). */
+export interface NodeAgentOptions {
+  stateDir: string;
+  runner: CommandRunner;
 }
 
 export interface ControlPlaneOptions {
@@ -32,6 +42,7 @@ export interface ControlPlaneOptions {
   log?: (line: string) => void;
   /** A unix socket serving the API without TLS, for in-lab components and nslab's own commands. */
   socketPath?: string;
+  agents?: NodeAgentOptions;
   /** How often node agents renew their Lease and Ready heartbeat (the kubelet's default is 10 s). */
   heartbeatMs?: number;
 }
@@ -87,6 +98,9 @@ export async function startControlPlane(record: LabRecord, pki: LabPki, opts: Co
   seedStore(store, record);
   const { manifests, problems } = await readManifests(record.spec.manifests);
   if (problems.length > 0) throw new Error(problems.map((p) => `${p.file}:${p.line}: ${p.message}`).join('\n'));
+  const log = opts.log ?? (() => {});
+  const controllers = startWorkloadControllers(store, log);
+  const agents = opts.agents ? startNodeAgents(store, record, opts.agents.stateDir, opts.agents.runner, log) : undefined;
   applyManifests(store, manifests);
   const api = await startApiServer({
     store,
@@ -94,7 +108,8 @@ export async function startControlPlane(record: LabRecord, pki: LabPki, opts: Co
     host: opts.host ?? '127.0.0.1',
     port: opts.port ?? 0,
     version: KUBE_VERSION,
-    log: opts.log ?? (() => {}),
+    log,
+    ...(agents ? { subresources: podStreamHandlers(agents) } : {}),
     ...(opts.socketPath ? { socketPath: opts.socketPath } : {}),
   });
   const timer = setInterval(() => {
@@ -106,6 +121,8 @@ export async function startControlPlane(record: LabRecord, pki: LabPki, opts: Co
     api,
     async stop() {
       clearInterval(timer);
+      controllers.stop();
+      await agents?.stop();
       await api.close();
     },
   };

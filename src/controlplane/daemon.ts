@@ -3,7 +3,8 @@
 import { createWriteStream } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { files, readJson, statePath, writeJson, type ApiRecord, type LabRecord } from '../lab/state.js';
+import { files, labStateDir, readJson, statePath, writeJson, type ApiRecord, type LabRecord } from '../lab/state.js';
+import { ExecaRunner } from '../sys/runner.js';
 import type { LabPki } from '../api/pki.js';
 import { PKI_FILES } from './pki-files.js';
 import { startControlPlane } from './controlplane.js';
@@ -27,7 +28,11 @@ async function main(): Promise<void> {
   const record = await readJson<LabRecord>(lab, files.lab);
   if (!record) throw new Error(`no lab record in ${statePath(lab, files.lab)}`);
 
-  const cp = await startControlPlane(record, await readPki(lab), { log, socketPath: statePath(lab, files.socket) });
+  const cp = await startControlPlane(record, await readPki(lab), {
+    log,
+    socketPath: statePath(lab, files.socket),
+    agents: { stateDir: labStateDir(lab), runner: new ExecaRunner() },
+  });
   const api: ApiRecord = { pid: process.pid, port: cp.api.port, url: cp.api.url };
   await writeJson(lab, files.api, api);
   await writeFile(statePath(lab, files.pid), `${process.pid}\n`);
@@ -36,7 +41,8 @@ async function main(): Promise<void> {
   const shutdown = (sig: string) => {
     log(`${sig}: stopping`);
     cp.stop().finally(() => process.exit(0));
-    setTimeout(() => process.exit(0), 2000).unref();
+    // Pods get their grace period (nginx stops in well under a second); never hang a `down`.
+    setTimeout(() => process.exit(0), 10_000).unref();
   };
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));

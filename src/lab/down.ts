@@ -35,7 +35,7 @@ export async function downLab(lab: string, opts: DownOptions = {}): Promise<Down
 
   const daemons = await findDaemonPids(lab);
   await timed(reporter, `Stopped control plane${daemons.length ? ` (pid ${daemons.join(', ')})` : ' (not running)'}`, () =>
-    stopProcesses(daemons, 3000),
+    stopProcesses(daemons, 10_000),
   );
 
   const netns = await listLabNetns(runner, lab);

@@ -1,0 +1,54 @@
+// The per-node agents of a lab inside its control plane: a kubelet for
+// every node, routed to by the API's pods/exec and pods/log.
+import type { Readable } from 'node:stream';
+import type { ObjectStore } from '../api/store.js';
+import type { KubeObject } from '../api/types.js';
+import type { ExecOptions, ExecSession, LogOptions, PodRuntime } from '../api/pod-streams.js';
+import type { LabRecord } from '../lab/state.js';
+import type { CommandRunner } from '../sys/runner.js';
+import { nthAddress, parseCidr } from '../plan/ipv4.js';
+import { startKubelet, type Kubelet } from '../node/kubelet.js';
+import path from 'node:path';
+
+export interface NodeAgents extends PodRuntime {
+  stop(): Promise<void>;
+}
+
+/** kube-dns's address: the 10th of the service CIDR, as kubeadm picks it. */
+export function clusterDNSAddress(serviceCIDR: string): string {
+  return nthAddress(parseCidr(serviceCIDR), 10);
+}
+
+export function startNodeAgents(store: ObjectStore, record: LabRecord, stateDir: string, runner: CommandRunner, log: (line: string) => void): NodeAgents {
+  const kubelets = new Map<string, Kubelet>();
+  for (const node of record.plan.nodes) {
+    kubelets.set(
+      node.name,
+      startKubelet({
+        store,
+        node,
+        lab: record.spec.name,
+        podsDir: path.join(stateDir, 'pods', node.name),
+        clusterDomain: record.spec.cluster.dns.domain,
+        clusterDNS: clusterDNSAddress(record.spec.cluster.serviceCIDR),
+        runner,
+        log: (line) => log(`kubelet ${node.name}: ${line}`),
+      }),
+    );
+  }
+  const kubeletFor = (pod: KubeObject): Kubelet => {
+    const nodeName = (pod['spec'] as { nodeName?: string } | undefined)?.nodeName ?? '';
+    const k = kubelets.get(nodeName);
+    if (!k) throw new Error(`pod ${pod.metadata.name} is on no node of this lab`);
+    return k;
+  };
+  return {
+    exec: (pod: KubeObject, container: string, command: string[], opts: ExecOptions): Promise<ExecSession> =>
+      Promise.resolve(kubeletFor(pod).exec(pod.metadata.namespace ?? 'default', pod.metadata.name ?? '', container, command, opts)),
+    logs: (pod: KubeObject, container: string, opts: LogOptions): Promise<Readable> =>
+      Promise.resolve(kubeletFor(pod).logs(pod.metadata.namespace ?? 'default', pod.metadata.name ?? '', container, opts)),
+    async stop() {
+      await Promise.all([...kubelets.values()].map((k) => k.stop()));
+    },
+  };
+}

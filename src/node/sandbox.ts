@@ -1,0 +1,104 @@
+// A pod sandbox on a node: its network namespace wired into the node's cni0
+// (as the CNI bridge plugin does, hairpin on), and a pause process holding
+// the pod's UTS, IPC and mount namespaces. Containers and exec sessions
+// enter the pause process's namespaces.
+import { spawn } from 'node:child_process';
+import { readlinkSync } from 'node:fs';
+import type { CommandRunner } from '../sys/runner.js';
+import { POD_BRIDGE } from '../plan/topology.js';
+
+export interface SandboxSpec {
+  nodeNetns: string;
+  netns: string;
+  hostVeth: string;
+  hostname: string;
+  ip: string;
+  prefix: number;
+  gateway: string;
+}
+
+export interface Mount {
+  /** A fresh tmpfs, or a bind of `source`. */
+  kind: 'tmpfs' | 'bind';
+  target: string;
+  source?: string;
+  options?: string;
+}
+
+/** The `ip -batch` lines that wire a pod into its node (run in the node's netns) and inside the pod. Pure. */
+export function sandboxBatches(s: SandboxSpec): { node: string[]; pod: string[] } {
+  return {
+    node: [
+      `link add ${s.hostVeth} type veth peer name eth0 netns ${s.netns}`,
+      `link set ${s.hostVeth} master ${POD_BRIDGE} up`,
+      `link set dev ${s.hostVeth} type bridge_slave hairpin on`,
+    ],
+    pod: ['link set lo up', `addr add ${s.ip}/${s.prefix} dev eth0`, 'link set eth0 up', `route add default via ${s.gateway} dev eth0`],
+  };
+}
+
+export function mountArgv(pausePid: number, m: Mount): string[] {
+  const base = ['nsenter', '-t', String(pausePid), '--mount', '--', 'mount'];
+  return m.kind === 'tmpfs'
+    ? [...base, '-t', 'tmpfs', '-o', m.options ?? 'mode=755', 'tmpfs', m.target]
+    : [...base, '--bind', m.source ?? '', m.target];
+}
+
+/** argv that runs a command inside the pod's namespaces. */
+export function enterArgv(pausePid: number, argv: string[]): string[] {
+  return ['nsenter', '-t', String(pausePid), '--net', '--uts', '--ipc', '--mount', '--', ...argv];
+}
+
+function nsOf(pid: number | 'self', ns: string): string | undefined {
+  try {
+    return readlinkSync(`/proc/${pid}/ns/${ns}`);
+  } catch {
+    return undefined;
+  }
+}
+
+async function startPause(netns: string): Promise<number> {
+  const child = spawn(
+    'nsenter',
+    [`--net=/run/netns/${netns}`, '--', 'unshare', '--uts', '--ipc', '--mount', '--propagation', 'private', '--', 'sleep', 'infinity'],
+    { stdio: 'ignore', detached: true },
+  );
+  child.unref();
+  const pid = child.pid;
+  if (pid === undefined) throw new Error('could not start the pod sandbox');
+  // nsenter and unshare exec in place, so the pid ends up in the new namespaces.
+  const deadline = Date.now() + 3000;
+  while (Date.now() < deadline) {
+    const mnt = nsOf(pid, 'mnt');
+    if (mnt === undefined) throw new Error('the pod sandbox exited while starting');
+    if (mnt !== nsOf('self', 'mnt') && nsOf(pid, 'uts') !== nsOf('self', 'uts')) return pid;
+    await new Promise((r) => setTimeout(r, 2));
+  }
+  throw new Error('the pod sandbox did not start in time');
+}
+
+/** Creates the sandbox; returns the pause process's pid. */
+export async function createSandbox(s: SandboxSpec, mounts: Mount[], runner: CommandRunner): Promise<number> {
+  const batches = sandboxBatches(s);
+  await runner.run(['ip', 'netns', 'add', s.netns]);
+  await runner.run(['ip', '-n', s.nodeNetns, '-batch', '-'], { input: `${batches.node.join('\n')}\n` });
+  await runner.run(['ip', '-n', s.netns, '-batch', '-'], { input: `${batches.pod.join('\n')}\n` });
+  const pid = await startPause(s.netns);
+  await runner.run(['nsenter', '-t', String(pid), '--uts', '--', 'hostname', s.hostname]);
+  // Binds first: their sources live under /run, which the pod then gets a fresh tmpfs over.
+  const ordered = [...mounts.filter((m) => m.kind === 'bind'), ...mounts.filter((m) => m.kind === 'tmpfs')];
+  for (const m of ordered) await runner.run(mountArgv(pid, m));
+  return pid;
+}
+
+export async function destroySandbox(netns: string, pausePid: number | undefined, runner: CommandRunner): Promise<void> {
+  if (pausePid !== undefined) {
+    try {
+      process.kill(pausePid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+  // Deleting the netns takes the veth pair (and so the cni0 port) with it.
+  await runner.run(['ip', 'netns', 'del', netns], { allowFailure: true });
+}
