@@ -4,6 +4,13 @@ import type { ObjectStore } from '../api/store.js';
 import type { KubeObject } from '../api/types.js';
 import { rfc3339 } from '../api/types.js';
 
+let lastNanos = 0n;
+function nowNanos(): bigint {
+  const n = BigInt(Date.now()) * 1_000_000n + (process.hrtime.bigint() % 1_000_000n);
+  lastNanos = n > lastNanos ? n : lastNanos + 1n;
+  return lastNanos;
+}
+
 export type EventType = 'Normal' | 'Warning';
 
 export interface EventSource {
@@ -37,7 +44,9 @@ export function recordEvent(store: ObjectStore, obj: KubeObject, type: EventType
     store.create('events', {
       apiVersion: 'v1',
       kind: 'Event',
-      metadata: { generateName: `${obj.metadata.name}.`, namespace },
+      // As client-go's recorder names them: the object's name and the time in hex nanoseconds,
+      // so events of one object list in the order they happened.
+      metadata: { name: `${obj.metadata.name}.${nowNanos().toString(16)}`, namespace },
       involvedObject,
       reason,
       message,
