@@ -349,13 +349,16 @@ export class Kubelet {
     }
     const delay = restartDelay(c.restartCount, Date.now() - c.lastStart);
     c.lastState = c.state;
-    c.restartCount++;
     if (delay > 0) {
       c.state = { waiting: { reason: 'CrashLoopBackOff', message: `back-off ${Math.round(delay / 1000)}s restarting failed container=${c.spec.name} pod=${run.name}_${run.namespace}(${run.uid})` } };
       this.event(pod, 'Warning', 'BackOff', 'Back-off restarting failed container', c.spec.name);
     }
     this.reportStatus(run);
-    c.restartTimer = setTimeout(() => this.startContainer(pod, run, c), delay);
+    c.restartTimer = setTimeout(() => {
+      // RESTARTS counts restarts done, not restarts waiting out their back-off.
+      c.restartCount++;
+      this.startContainer(pod, run, c);
+    }, delay);
   }
 
   private podStatus(run: PodRun): Record<string, unknown> {
