@@ -43,6 +43,8 @@ export interface ControlPlaneOptions {
   /** A unix socket serving the API without TLS, for in-lab components and nslab's own commands. */
   socketPath?: string;
   agents?: NodeAgentOptions;
+  /** How long to wait for the lab file's workloads to be ready before reporting the lab up. */
+  readyTimeoutMs?: number;
   /** How often node agents renew their Lease and Ready heartbeat (the kubelet's default is 10 s). */
   heartbeatMs?: number;
 }
@@ -93,6 +95,24 @@ export function heartbeat(store: ObjectStore, nodeName: string): void {
   store.update('nodes', { ...node, status: { ...status, conditions: refreshed } }, { subresource: 'status' });
 }
 
+/** Every pod of the lab Ready and every Deployment fully available, or the deadline. */
+export async function workloadsReady(store: ObjectStore, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  const ready = () =>
+    store.list('pods').items.every((p) =>
+      ((p['status'] as { conditions?: Array<{ type: string; status: string }> } | undefined)?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True'),
+    ) &&
+    store.list('deployments.apps').items.every((d) => {
+      const want = (d['spec'] as { replicas?: number }).replicas ?? 1;
+      return ((d['status'] as { availableReplicas?: number } | undefined)?.availableReplicas ?? 0) === want;
+    });
+  while (Date.now() < deadline) {
+    if (ready()) return true;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  return false;
+}
+
 export async function startControlPlane(record: LabRecord, pki: LabPki, opts: ControlPlaneOptions = {}): Promise<ControlPlane> {
   const store = new ObjectStore();
   seedStore(store, record);
@@ -112,6 +132,7 @@ export async function startControlPlane(record: LabRecord, pki: LabPki, opts: Co
     ...(agents ? { subresources: podStreamHandlers(agents) } : {}),
     ...(opts.socketPath ? { socketPath: opts.socketPath } : {}),
   });
+  if (agents && manifests.length > 0) await workloadsReady(store, opts.readyTimeoutMs ?? 20_000);
   const timer = setInterval(() => {
     for (const node of record.plan.nodes) heartbeat(store, node.name);
   }, opts.heartbeatMs ?? 10_000);
