@@ -21,6 +21,8 @@ import { machineInfo } from './machine-info.js';
 import { applyManifests, readManifests } from './manifests.js';
 import { startNodeAgents } from './node-agents.js';
 import { startWorkloadControllers } from '../workloads/controllers.js';
+import { installServiceAdmission } from '../services/admission.js';
+import { startEndpointControllers } from '../services/endpoints.js';
 import { podStreamHandlers } from '../api/pod-streams.js';
 import type { CommandRunner } from '../sys/runner.js';
 
@@ -115,11 +117,13 @@ export async function workloadsReady(store: ObjectStore, timeoutMs: number): Pro
 
 export async function startControlPlane(record: LabRecord, pki: LabPki, opts: ControlPlaneOptions = {}): Promise<ControlPlane> {
   const store = new ObjectStore();
+  installServiceAdmission(store, { serviceCIDR: record.spec.cluster.serviceCIDR, nodePortRange: record.spec.cluster.nodePortRange });
   seedStore(store, record);
   const { manifests, problems } = await readManifests(record.spec.manifests);
   if (problems.length > 0) throw new Error(problems.map((p) => `${p.file}:${p.line}: ${p.message}`).join('\n'));
   const log = opts.log ?? (() => {});
   const controllers = startWorkloadControllers(store, log);
+  const endpoints = startEndpointControllers(store, log);
   const agents = opts.agents ? startNodeAgents(store, record, opts.agents.stateDir, opts.agents.runner, log) : undefined;
   applyManifests(store, manifests);
   const api = await startApiServer({
@@ -143,6 +147,7 @@ export async function startControlPlane(record: LabRecord, pki: LabPki, opts: Co
     async stop() {
       clearInterval(timer);
       controllers.stop();
+      endpoints.stop();
       await agents?.stop();
       await api.close();
     },
