@@ -9,4 +9,9 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 npm run build --silent
 npx tsc -p tsconfig.test.json
-npx vitest run "$@"
+if [ $# -gt 0 ]; then
+  exec npx vitest run "$@"
+fi
+npx vitest run --project unit
+# Labs are real kernel objects shared by the machine: one file at a time.
+npx vitest run --project integration --no-file-parallelism

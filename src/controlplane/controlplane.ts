@@ -20,6 +20,7 @@ import {
 import { machineInfo } from './machine-info.js';
 import { applyManifests, readManifests } from './manifests.js';
 import { startNodeAgents } from './node-agents.js';
+import { startNodeProxies } from './proxies.js';
 import { startWorkloadControllers } from '../workloads/controllers.js';
 import { installServiceAdmission } from '../services/admission.js';
 import { startEndpointControllers } from '../services/endpoints.js';
@@ -125,6 +126,7 @@ export async function startControlPlane(record: LabRecord, pki: LabPki, opts: Co
   const controllers = startWorkloadControllers(store, log);
   const endpoints = startEndpointControllers(store, log);
   const agents = opts.agents ? startNodeAgents(store, record, opts.agents.stateDir, opts.agents.runner, log) : undefined;
+  const proxies = opts.agents ? await startNodeProxies(store, record, opts.agents.runner, log) : undefined;
   applyManifests(store, manifests);
   const api = await startApiServer({
     store,
@@ -148,6 +150,7 @@ export async function startControlPlane(record: LabRecord, pki: LabPki, opts: Co
       clearInterval(timer);
       controllers.stop();
       endpoints.stop();
+      proxies?.stop();
       await agents?.stop();
       await api.close();
     },

@@ -1,0 +1,51 @@
+// kube-proxy for every node of the lab: one iptables proxier per node netns,
+// fed from the store's Services and EndpointSlices.
+import type { ObjectStore, WatchHandle } from '../api/store.js';
+import type { LabRecord } from '../lab/state.js';
+import type { CommandRunner } from '../sys/runner.js';
+import { IptablesProxier } from '../proxy/index.js';
+
+const SLICES = 'endpointslices.discovery.k8s.io';
+
+export interface NodeProxies {
+  proxiers: IptablesProxier[];
+  /** Resolves when every node's rules reflect everything seen so far. */
+  whenIdle(): Promise<void>;
+  stop(): void;
+}
+
+export async function startNodeProxies(store: ObjectStore, record: LabRecord, runner: CommandRunner, log: (line: string) => void): Promise<NodeProxies> {
+  const mode = record.spec.cluster.proxyMode;
+  if (mode !== 'iptables') {
+    log(`proxy: ${mode} mode is not available yet; Services get no rules`);
+    return { proxiers: [], whenIdle: async () => {}, stop: () => {} };
+  }
+  const proxiers = record.plan.nodes.map(
+    (node) =>
+      new IptablesProxier({
+        netns: node.netns,
+        runner,
+        nodeName: node.name,
+        nodeIP: node.nodeIP,
+        clusterCIDR: record.spec.cluster.podCIDR,
+        onError: (e) => log(`kube-proxy ${node.name}: ${e.message}`),
+      }),
+  );
+  await Promise.all(proxiers.map((p) => p.sync(store.list('services').items, store.list(SLICES).items)));
+  const watches: WatchHandle[] = ['services', SLICES].map((resource) =>
+    // From now on: the initial state went in with the first sync.
+    store.watch(resource, { resourceVersion: store.currentResourceVersion() }, (ev) => {
+      for (const p of proxiers) p.handleWatchEvent(ev);
+    }),
+  );
+  return {
+    proxiers,
+    whenIdle: async () => {
+      await Promise.all(proxiers.map((p) => p.whenIdle()));
+    },
+    stop: () => {
+      for (const w of watches) w.stop();
+      for (const p of proxiers) p.close();
+    },
+  };
+}
