@@ -10,7 +10,7 @@ if [ "$(id -u)" -ne 0 ]; then
   exit 1
 fi
 
-pkgs=(iproute2 iptables nftables ipvsadm ipset nfacct nginx-light curl iputils-ping dnsutils conntrack procps util-linux kmod ca-certificates)
+pkgs=(iproute2 iptables nftables ipvsadm ipset nfacct nginx-light curl iputils-ping dnsutils dnsmasq-base dnsperf conntrack procps util-linux kmod ca-certificates)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -1,7 +1,7 @@
 // `nslab check`: run a lab file's checks against the running lab, each
 // retried until its deadline, from a pod, node or host.
 import { PassThrough } from 'node:stream';
-import type { CheckSpec } from '../spec/types.js';
+import type { CheckExpectation, CheckSpec } from '../spec/types.js';
 import type { KubeObject } from '../api/types.js';
 import type { LabRecord } from '../lab/state.js';
 import type { CommandRunner } from '../sys/runner.js';
@@ -119,6 +119,21 @@ async function runOnce(env: CheckEnv, target: Target, argv: string[], timeoutMs:
   return { exitCode, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() };
 }
 
+/** Live values in expectations too; inside a /regex/ they match literally. */
+async function renderExpectation(env: CheckEnv, e: CheckExpectation): Promise<CheckExpectation> {
+  const out: CheckExpectation = { ...e };
+  for (const stream of ['stdout', 'stderr'] as const) {
+    const pattern = e[stream];
+    if (pattern === undefined || !pattern.includes('{{')) continue;
+    const regex = /^\/.*\/[a-z]*$/s.test(pattern);
+    out[stream] = await renderTemplate(pattern, async (call) => {
+      const v = await lookup(env, call);
+      return regex ? v.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&') : v;
+    });
+  }
+  return out;
+}
+
 export async function runCheck(env: CheckEnv, check: CheckSpec): Promise<CheckOutcome> {
   const start = performance.now();
   const deadline = Date.now() + check.timeout * 1000;
@@ -133,7 +148,7 @@ export async function runCheck(env: CheckEnv, check: CheckSpec): Promise<CheckOu
       const target = await resolveTarget(env, check.from);
       const remaining = Math.max(1000, deadline - Date.now());
       last = await runOnce(env, target, splitWords(command), Math.min(remaining, 15_000));
-      const why = mismatch(check.expect, last);
+      const why = mismatch(await renderExpectation(env, check.expect), last);
       if (!why) {
         return { name: check.name, target: check.from, command, passed: true, ms: performance.now() - start, attempts, ...last };
       }

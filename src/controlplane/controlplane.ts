@@ -19,12 +19,14 @@ import {
 } from './bootstrap-objects.js';
 import { machineInfo } from './machine-info.js';
 import { applyManifests, readManifests } from './manifests.js';
-import { startNodeAgents } from './node-agents.js';
+import { clusterDNSAddress, startNodeAgents, type NodeAgents } from './node-agents.js';
+import { corednsDeployment, kubeDnsService } from './dns-addon.js';
+import { startResolverHosts } from './resolver-hosts.js';
 import { startNodeProxies } from './proxies.js';
 import { startWorkloadControllers } from '../workloads/controllers.js';
 import { installServiceAdmission } from '../services/admission.js';
 import { startEndpointControllers } from '../services/endpoints.js';
-import { podStreamHandlers } from '../api/pod-streams.js';
+import { podStreamHandlers, type PodRuntime } from '../api/pod-streams.js';
 import type { CommandRunner } from '../sys/runner.js';
 
 export interface ControlPlane {
@@ -59,6 +61,7 @@ const RESOURCE_OF: Record<string, string> = {
   Service: 'services',
   Endpoints: 'endpoints',
   EndpointSlice: 'endpointslices.discovery.k8s.io',
+  Deployment: 'deployments.apps',
 };
 
 function create(store: ObjectStore, obj: Obj): void {
@@ -76,6 +79,8 @@ export function seedStore(store: ObjectStore, record: LabRecord): void {
   }
   create(store, kubernetesService(record.spec.cluster.serviceCIDR));
   for (const obj of kubernetesEndpoints(controlPlaneNode(record.plan.nodes))) create(store, obj);
+  create(store, kubeDnsService(clusterDNSAddress(record.spec.cluster.serviceCIDR)));
+  create(store, corednsDeployment());
 }
 
 function isoNow(): string {
@@ -125,9 +130,12 @@ export async function startControlPlane(record: LabRecord, pki: LabPki, opts: Co
   const log = opts.log ?? (() => {});
   const controllers = startWorkloadControllers(store, log);
   const endpoints = startEndpointControllers(store, log);
-  const agents = opts.agents ? startNodeAgents(store, record, opts.agents.stateDir, opts.agents.runner, log) : undefined;
-  const proxies = opts.agents ? await startNodeProxies(store, record, opts.agents.runner, log) : undefined;
-  applyManifests(store, manifests);
+  // The API first: coredns pods get its socket bound in when the kubelets start them.
+  let agents: NodeAgents | undefined;
+  const runtime: PodRuntime = {
+    exec: (pod, container, command, o) => (agents ? agents.exec(pod, container, command, o) : Promise.reject(new Error('no kubelets yet'))),
+    logs: (pod, container, o) => (agents ? agents.logs(pod, container, o) : Promise.reject(new Error('no kubelets yet'))),
+  };
   const api = await startApiServer({
     store,
     pki,
@@ -135,10 +143,15 @@ export async function startControlPlane(record: LabRecord, pki: LabPki, opts: Co
     port: opts.port ?? 0,
     version: KUBE_VERSION,
     log,
-    ...(agents ? { subresources: podStreamHandlers(agents) } : {}),
+    ...(opts.agents ? { subresources: podStreamHandlers(runtime) } : {}),
     ...(opts.socketPath ? { socketPath: opts.socketPath } : {}),
   });
-  if (agents && manifests.length > 0) await workloadsReady(store, opts.readyTimeoutMs ?? 20_000);
+  const proxies = opts.agents ? await startNodeProxies(store, record, opts.agents.runner, log) : undefined;
+  const resolvers = opts.agents ? startResolverHosts(record, log) : undefined;
+  agents = opts.agents ? startNodeAgents(store, record, opts.agents.stateDir, opts.agents.runner, log) : undefined;
+  applyManifests(store, manifests);
+  // The cluster DNS's pods are workloads too: up returns with DNS answering.
+  if (agents) await workloadsReady(store, opts.readyTimeoutMs ?? 20_000);
   const timer = setInterval(() => {
     for (const node of record.plan.nodes) heartbeat(store, node.name);
   }, opts.heartbeatMs ?? 10_000);
@@ -151,6 +164,7 @@ export async function startControlPlane(record: LabRecord, pki: LabPki, opts: Co
       controllers.stop();
       endpoints.stop();
       proxies?.stop();
+      resolvers?.stop();
       await agents?.stop();
       await api.close();
     },

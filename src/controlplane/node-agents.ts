@@ -9,6 +9,8 @@ import type { CommandRunner } from '../sys/runner.js';
 import { nthAddress, parseCidr } from '../plan/ipv4.js';
 import { startKubelet, type Kubelet } from '../node/kubelet.js';
 import path from 'node:path';
+import { files, statePath } from '../lab/state.js';
+import { nodeResolvConf } from './resolver-hosts.js';
 
 export interface NodeAgents extends PodRuntime {
   stop(): Promise<void>;
@@ -31,6 +33,8 @@ export function startNodeAgents(store: ObjectStore, record: LabRecord, stateDir:
         podsDir: path.join(stateDir, 'pods', node.name),
         clusterDomain: record.spec.cluster.dns.domain,
         clusterDNS: clusterDNSAddress(record.spec.cluster.serviceCIDR),
+        nodeResolvConf: nodeResolvConf(record),
+        apiSocket: statePath(record.spec.name, files.socket),
         runner,
         log: (line) => log(`kubelet ${node.name}: ${line}`),
       }),

@@ -10,7 +10,7 @@ import { readManifests } from '../controlplane/manifests.js';
 import { allNetns, planTopology, type TopologyPlan } from '../plan/topology.js';
 import { ExecaRunner, type CommandRunner } from '../sys/runner.js';
 import { applyTopology, listLabNetns } from '../sys/topology.js';
-import { bridgeNetfilterAvailable, PreflightError, requireNamespaceCapabilities, requireRoot, requireTools } from '../sys/preflight.js';
+import { bridgeNetfilterAvailable, PreflightError, requireNamespaceCapabilities, requireRoot, requireTools, REQUIRED_TOOLS, RESOLVER_TOOLS } from '../sys/preflight.js';
 import { createLabPki, type LabPki } from '../api/pki.js';
 import { contextName, mergeKubeconfig, renderKubeconfig } from '../kubeconfig/kubeconfig.js';
 import { readIfExists, resolveKubeconfigTarget, writeKubeconfigFile, type KubeconfigTarget } from '../kubeconfig/target.js';
@@ -64,7 +64,7 @@ export async function upLab(spec: LabSpec, opts: UpOptions = {}): Promise<UpResu
   if (problems.length > 0) throw new LabFileError(problems);
   requireRoot('up');
   requireNamespaceCapabilities();
-  requireTools();
+  requireTools(spec.hosts.some((h) => Object.keys(h.dnsRecords).length > 0) ? { ...REQUIRED_TOOLS, ...RESOLVER_TOOLS } : REQUIRED_TOOLS);
   await ensureBridgeNetfilter(runner);
 
   const plan = planTopology(spec);

@@ -4,7 +4,7 @@
 // status, and tears pods down gracefully when they are deleted.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { link, mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { PassThrough, Writable, type Readable } from 'node:stream';
 import * as pty from 'node-pty';
@@ -17,7 +17,8 @@ import type { CommandRunner } from '../sys/runner.js';
 import { recordEvent } from '../controlplane/events.js';
 import { CriLogWriter, openLog } from './cri-log.js';
 import { closeWriter, openFifo } from './stdio-fifo.js';
-import { runPlan, type ContainerLike, type RunPlan } from './images.js';
+import { POD_API_SOCKET, runPlan, type ContainerLike, type RunPlan } from './images.js';
+import { afterProbe, INITIAL_PROBE_STATE, nextProbeDelay, probeSucceeded, probeUrl, type ContainerPort, type HttpGetProbe, type ProbeState } from './probes.js';
 import { HostLocalIpam } from './ipam.js';
 import { nginxConf, NGINX_DEFAULT_SITE, renderHosts, renderResolvConf, type DnsConfig } from './pod-files.js';
 import { createSandbox, destroySandbox, enterArgv, type Mount } from './sandbox.js';
@@ -31,12 +32,23 @@ export interface KubeletOptions {
   podsDir: string;
   clusterDomain: string;
   clusterDNS: string;
+  /** The node's resolv.conf (the lab's upstream resolver), for dnsPolicy Default. */
+  nodeResolvConf: string;
+  /** The lab API's unix socket, bound into coredns pods. */
+  apiSocket: string;
   runner: CommandRunner;
   log: (line: string) => void;
 }
 
 interface PodSpec {
-  containers: Array<ContainerLike & { env?: Array<{ name: string; value?: string }>; volumeMounts?: Array<{ name: string; mountPath: string }> }>;
+  containers: Array<
+    ContainerLike & {
+      env?: Array<{ name: string; value?: string }>;
+      volumeMounts?: Array<{ name: string; mountPath: string }>;
+      ports?: ContainerPort[];
+      readinessProbe?: HttpGetProbe;
+    }
+  >;
   volumes?: Array<{ name: string; configMap?: { name: string; items?: KeyToPath[]; defaultMode?: number } }>;
   restartPolicy?: string;
   terminationGracePeriodSeconds?: number;
@@ -61,6 +73,9 @@ interface ContainerRun {
   restartTimer?: NodeJS.Timeout;
   lastStart: number;
   onExit?: (exitCode: number) => void;
+  /** Readiness of the running process; undefined without a readinessProbe. */
+  probe?: ProbeState;
+  probeTimer?: NodeJS.Timeout;
 }
 
 interface PodRun {
@@ -119,7 +134,8 @@ export class Kubelet {
   async stop(): Promise<void> {
     this.stopped = true;
     for (const w of this.watches) w.stop();
-    await Promise.all([...this.pods.values()].map((p) => this.stopPod(p, 2)));
+    // The node is going away with its lab: no grace (a DNS pod would sit out its lameduck).
+    await Promise.all([...this.pods.values()].map((p) => this.stopPod(p, 0.1)));
   }
 
   private log(line: string): void {
@@ -143,22 +159,28 @@ export class Kubelet {
       dir: path.join(this.o.podsDir, uid),
       netns: podNetns(this.o.lab, namespace, name),
       containers: new Map(
-        spec.containers.map((c) => [c.name, { spec: c, plan: runPlan(c), restartCount: 0, state: { waiting: { reason: 'ContainerCreating' } }, containerID: '', lastStart: 0 }]),
+        spec.containers.map((c) => [c.name, { spec: c, plan: runPlan(c, this.o.clusterDomain), restartCount: 0, state: { waiting: { reason: 'ContainerCreating' } }, containerID: '', lastStart: 0 }]),
       ),
       startTime: rfc3339(new Date()),
       terminating: false,
       ready: new Promise((r) => (resolveReady = r)),
     };
     this.pods.set(uid, run);
+    await this.setUpSandbox(pod, run, spec, resolveReady, 0);
+  }
+
+  /** Sandbox, files and containers; a failed sandbox is torn down and tried again with back-off, as the kubelet's pod sync does. */
+  private async setUpSandbox(pod: KubeObject, run: PodRun, spec: PodSpec, resolveReady: () => void, attempt: number): Promise<void> {
+    const { namespace, name } = run;
     try {
-      run.ip = this.ipam.allocate(uid);
+      run.ip ??= this.ipam.allocate(run.uid);
       await mkdir(run.dir, { recursive: true, mode: 0o700 });
       const mounts = await this.writePodFiles(pod, run, spec);
       run.pausePid = await createSandbox(
         {
           nodeNetns: this.o.node.netns,
           netns: run.netns,
-          hostVeth: podHostVeth(uid),
+          hostVeth: podHostVeth(run.uid),
           hostname: name,
           ip: run.ip,
           prefix: this.ipam.prefix,
@@ -178,6 +200,12 @@ export class Kubelet {
       this.event(pod, 'Warning', 'FailedCreatePodSandBox', `Failed to create pod sandbox: ${message}`);
       for (const c of run.containers.values()) c.state = { waiting: { reason: 'ContainerCreating', message } };
       this.reportStatus(run);
+      await destroySandbox(run.netns, run.pausePid, this.o.runner);
+      run.pausePid = undefined;
+      const retry = setTimeout(() => {
+        if (!run.terminating && !this.stopped && this.pods.get(run.uid) === run) void this.setUpSandbox(pod, run, spec, resolveReady, attempt + 1);
+      }, Math.min(1000 * 2 ** attempt, 30_000));
+      retry.unref();
     }
   }
 
@@ -185,7 +213,6 @@ export class Kubelet {
   private async writePodFiles(pod: KubeObject, run: PodRun, spec: PodSpec): Promise<Mount[]> {
     const etc = path.join(run.dir, 'etc');
     await mkdir(etc, { recursive: true });
-    const nodeResolv = existsSync('/etc/resolv.conf') ? readFileSync('/etc/resolv.conf', 'utf8') : '';
     await writeFile(
       path.join(etc, 'resolv.conf'),
       renderResolvConf({
@@ -193,8 +220,7 @@ export class Kubelet {
         namespace: run.namespace,
         clusterDomain: this.o.clusterDomain,
         clusterDNS: this.o.clusterDNS,
-        // The lab's nodes have no resolver of their own yet.
-        nodeResolvConf: nodeResolv.split('\n').filter((l) => !l.startsWith('nameserver')).join('\n'),
+        nodeResolvConf: this.o.nodeResolvConf,
         ...(spec.dnsConfig ? { dnsConfig: spec.dnsConfig } : {}),
       }),
     );
@@ -207,6 +233,14 @@ export class Kubelet {
       { kind: 'bind', source: path.join(etc, 'resolv.conf'), target: '/etc/resolv.conf' },
       { kind: 'bind', source: path.join(etc, 'hostname'), target: '/etc/hostname' },
     ];
+    if ([...run.containers.values()].some((c) => c.plan.kind === 'coredns')) {
+      // A folder holding only a hard link of the API's socket (same tmpfs), so the pod sees nothing else of the lab's state.
+      const secrets = path.join(run.dir, 'api');
+      await mkdir(secrets, { recursive: true, mode: 0o700 });
+      await rm(path.join(secrets, path.basename(POD_API_SOCKET)), { force: true });
+      await link(this.o.apiSocket, path.join(secrets, path.basename(POD_API_SOCKET)));
+      mounts.push({ kind: 'bind', source: secrets, target: path.dirname(POD_API_SOCKET), staged: true });
+    }
     const volumeMounts = spec.containers.flatMap((c) => c.volumeMounts ?? []);
     if ([...run.containers.values()].some((c) => c.plan.kind === 'nginx')) {
       const nginx = path.join(run.dir, 'nginx');
@@ -337,7 +371,39 @@ export class Kubelet {
     this.event(pod, 'Normal', 'Started', `Started container ${c.spec.name}`, c.spec.name);
     // The process may have died already (a command that exits at once).
     if (!c.proc && 'terminated' in c.state) c.onExit?.(c.state.terminated.exitCode);
+    else if (c.spec.readinessProbe) {
+      c.probe = INITIAL_PROBE_STATE;
+      this.scheduleProbe(pod, run, c, c.proc, (c.spec.readinessProbe.initialDelaySeconds ?? 0) * 1000);
+    }
     this.reportStatus(run);
+  }
+
+  private scheduleProbe(pod: KubeObject, run: PodRun, c: ContainerRun, proc: ChildProcess | undefined, delayMs: number): void {
+    clearTimeout(c.probeTimer);
+    c.probeTimer = setTimeout(() => void this.probeOnce(pod, run, c, proc), delayMs);
+  }
+
+  private async probeOnce(pod: KubeObject, run: PodRun, c: ContainerRun, proc: ChildProcess | undefined): Promise<void> {
+    const probe = c.spec.readinessProbe;
+    const live = () => !run.terminating && !this.stopped && c.proc === proc && proc !== undefined && c.probe !== undefined;
+    if (!probe || !live() || !run.ip) return;
+    const url = probeUrl(probe, run.ip, c.spec.ports);
+    let ok = false;
+    if (url) {
+      const timeout = String(probe.timeoutSeconds ?? 1);
+      const r = await this.o.runner.run(['ip', 'netns', 'exec', this.o.node.netns, 'curl', '-s', '-o', '/dev/null', '-w', '%{http_code}', '-m', timeout, url], {
+        allowFailure: true,
+      });
+      ok = probeSucceeded(r.stdout.trim());
+    }
+    if (!live() || !c.probe) return;
+    const before = c.probe.ready;
+    c.probe = afterProbe(c.probe, ok, probe);
+    if (c.probe.ready !== before) {
+      if (!c.probe.ready) this.event(pod, 'Warning', 'Unhealthy', `Readiness probe failed: ${url ?? 'no such port'}`, c.spec.name);
+      this.reportStatus(run);
+    }
+    this.scheduleProbe(pod, run, c, proc, nextProbeDelay(c.probe, probe));
   }
 
   private afterExit(pod: KubeObject, run: PodRun, c: ContainerRun, exitCode: number): void {
@@ -364,7 +430,7 @@ export class Kubelet {
   private podStatus(run: PodRun): Record<string, unknown> {
     const now = rfc3339(new Date());
     const containers = [...run.containers.values()];
-    const ready = (c: ContainerRun) => 'running' in c.state;
+    const ready = (c: ContainerRun) => 'running' in c.state && (c.probe === undefined || c.probe.ready);
     const allReady = containers.every(ready);
     const running = containers.some((c) => 'running' in c.state);
     const cond = (type: string, status: boolean, reason?: string) => ({
@@ -433,7 +499,10 @@ export class Kubelet {
     run.terminating = true;
     await run.ready;
     const procs = [...run.containers.values()].filter((c) => c.proc);
-    for (const c of run.containers.values()) clearTimeout(c.restartTimer);
+    for (const c of run.containers.values()) {
+      clearTimeout(c.restartTimer);
+      clearTimeout(c.probeTimer);
+    }
     await Promise.all(
       procs.map(
         (c) =>

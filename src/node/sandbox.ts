@@ -23,7 +23,16 @@ export interface Mount {
   target: string;
   source?: string;
   options?: string;
+  /**
+   * A bind whose target lies inside the pod's own tmpfs (/run): bound at a
+   * staging folder before the tmpfs goes over /run, then moved into it. (A
+   * bind from /proc/PID/root of another mount namespace is refused.)
+   */
+  staged?: boolean;
 }
+
+/** The staging folder for staged binds; every Debian/Ubuntu system has it. */
+const STAGING = '/mnt';
 
 /** The `ip -batch` lines that wire a pod into its node (run in the node's netns) and inside the pod. Pure. */
 export function sandboxBatches(s: SandboxSpec): { node: string[]; pod: string[] } {
@@ -35,6 +44,26 @@ export function sandboxBatches(s: SandboxSpec): { node: string[]; pod: string[] 
     ],
     pod: ['link set lo up', `addr add ${s.ip}/${s.prefix} dev eth0`, 'link set eth0 up', `route add default via ${s.gateway} dev eth0`],
   };
+}
+
+/**
+ * Every command that makes the pod's mounts, in order: binds (their sources
+ * live under /run), the pod's tmpfs mounts over /run and /tmp, then staged
+ * binds moved into place. Pure.
+ */
+export function mountCommands(pausePid: number, mounts: readonly Mount[]): string[][] {
+  const enter = ['nsenter', '-t', String(pausePid), '--mount', '--'];
+  const staged = mounts.filter((m) => m.kind === 'bind' && m.staged);
+  if (staged.length > 1) throw new Error('a pod can have one staged bind');
+  return [
+    ...mounts.filter((m) => m.kind === 'bind' && !m.staged).map((m) => mountArgv(pausePid, m)),
+    ...staged.map((m) => [...enter, 'mount', '--bind', m.source ?? '', STAGING]),
+    ...mounts.filter((m) => m.kind === 'tmpfs').map((m) => mountArgv(pausePid, m)),
+    ...staged.flatMap((m) => [
+      [...enter, 'mkdir', '-p', m.target],
+      [...enter, 'mount', '--move', STAGING, m.target],
+    ]),
+  ];
 }
 
 export function mountArgv(pausePid: number, m: Mount): string[] {
@@ -84,10 +113,13 @@ export async function createSandbox(s: SandboxSpec, mounts: Mount[], runner: Com
   await runner.run(['ip', '-n', s.nodeNetns, '-batch', '-'], { input: `${batches.node.join('\n')}\n` });
   await runner.run(['ip', '-n', s.netns, '-batch', '-'], { input: `${batches.pod.join('\n')}\n` });
   const pid = await startPause(s.netns);
-  await runner.run(['nsenter', '-t', String(pid), '--uts', '--', 'hostname', s.hostname]);
-  // Binds first: their sources live under /run, which the pod then gets a fresh tmpfs over.
-  const ordered = [...mounts.filter((m) => m.kind === 'bind'), ...mounts.filter((m) => m.kind === 'tmpfs')];
-  for (const m of ordered) await runner.run(mountArgv(pid, m));
+  try {
+    await runner.run(['nsenter', '-t', String(pid), '--uts', '--', 'hostname', s.hostname]);
+    for (const argv of mountCommands(pid, mounts)) await runner.run(argv);
+  } catch (e) {
+    process.kill(pid, 'SIGKILL');
+    throw e;
+  }
   return pid;
 }
 

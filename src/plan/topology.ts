@@ -70,6 +70,8 @@ export interface TopologyPlan {
   nodes: PlannedNode[];
   hosts: PlannedMachine[];
   sysctls: PlannedSysctl[];
+  /** The cluster's pod network (every node's podCIDR lies in it). */
+  clusterPodCIDR: string;
   /** Things a real cluster would also get wrong with this spec; `doctor` explains them. */
   warnings: string[];
 }
@@ -150,6 +152,7 @@ export function planTopology(lab: LabSpec): TopologyPlan {
     nodes,
     hosts,
     sysctls: planSysctls(nodes, hosts, plannedSegments),
+    clusterPodCIDR: lab.cluster.podCIDR,
     warnings,
   };
 }

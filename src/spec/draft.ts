@@ -29,9 +29,10 @@ export interface HostDraft {
   at: At;
   name?: Val<string>;
   nics: NicDraft[];
+  dnsRecords?: Record<string, string>;
 }
 
-export interface NodeDraft extends Omit<HostDraft, 'kind'> {
+export interface NodeDraft extends Omit<HostDraft, 'kind' | 'dnsRecords'> {
   kind: 'node';
   roles: string[];
   nodeIP?: Val<string>;

@@ -174,7 +174,7 @@ function toNic(n: NicDraft): NicSpec {
 }
 
 function toHost(h: HostDraft): HostSpec {
-  return { name: value(h.name, 'host name'), nics: h.nics.map(toNic) };
+  return { name: value(h.name, 'host name'), nics: h.nics.map(toNic), dnsRecords: h.dnsRecords ?? {} };
 }
 
 function toNode(n: NodeDraft): NodeSpec {

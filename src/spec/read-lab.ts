@@ -195,9 +195,21 @@ function readNodes(w: Walker, spec: Fields): NodeDraft[] {
 }
 
 function readHost(w: Walker, s: Slot): HostDraft | undefined {
-  const f = w.fields(s, ['name', 'nics']);
+  const f = w.fields(s, ['name', 'nics', 'dnsRecords']);
   if (!f) return undefined;
-  return { kind: 'host', at: f.at, name: readName(w, f, 'console'), nics: readNics(w, f, false) };
+  return { kind: 'host', at: f.at, name: readName(w, f, 'console'), nics: readNics(w, f, false), dnsRecords: readDnsRecords(w, f) };
+}
+
+function readDnsRecords(w: Walker, f: Fields): Record<string, string> {
+  const records: Record<string, string> = {};
+  for (const { key, value } of f.mapping('dnsRecords') ?? []) {
+    const name = key.value.replace(/\.$/, '').toLowerCase();
+    if (!isDnsSubdomain(name)) w.report(key.at, `"${key.value}" is not a DNS name such as example.com`);
+    const v = value ? readAddress(w, value, '203.0.113.10') : undefined;
+    if (!value) w.report(key.at, 'give the address the name resolves to, e.g. example.com: 203.0.113.10');
+    if (v && isDnsSubdomain(name)) records[name] = v.value;
+  }
+  return records;
 }
 
 function readNode(w: Walker, s: Slot): NodeDraft | undefined {

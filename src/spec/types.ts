@@ -48,7 +48,15 @@ export interface NodeSpec extends MachineSpec {
   labels: Record<string, string>;
 }
 
-export type HostSpec = MachineSpec;
+export interface HostSpec extends MachineSpec {
+  /**
+   * The host plays the outside world's DNS resolver: it answers these names
+   * (name -> IPv4 address) on port 53 and refuses the rest. The lab's nodes
+   * use the first such host as their upstream (their resolv.conf), so the
+   * cluster DNS forwards names outside the cluster to it.
+   */
+  dnsRecords: Record<string, string>;
+}
 
 export interface ClusterSpec {
   podCIDR: string;

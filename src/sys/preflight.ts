@@ -14,7 +14,12 @@ export const REQUIRED_TOOLS: Record<string, string> = {
   ip: 'iproute2',
   nsenter: 'util-linux',
   sysctl: 'procps',
+  'iptables-restore': 'iptables',
+  curl: 'curl',
 };
+
+/** Tools only some labs need: dnsmasq for a host with dnsRecords. */
+export const RESOLVER_TOOLS: Record<string, string> = { dnsmasq: 'dnsmasq-base' };
 
 export function findOnPath(tool: string, envPath = process.env['PATH'] ?? ''): string | undefined {
   const dirs = [...envPath.split(path.delimiter), '/usr/sbin', '/sbin', '/usr/bin', '/bin'];
@@ -69,8 +74,8 @@ export function requireNamespaceCapabilities(status = readFileSync('/proc/self/s
   }
 }
 
-export function requireTools(): void {
-  const missing = missingTools();
+export function requireTools(tools: Record<string, string> = REQUIRED_TOOLS): void {
+  const missing = missingTools(tools);
   if (missing.length > 0) {
     const pkgs = [...new Set(missing.map((m) => m.pkg))].join(' ');
     throw new PreflightError(

@@ -1,4 +1,5 @@
 // Applies a topology plan to the kernel and takes a lab's objects down again.
+import { flannelMasqRestore } from '../plan/flannel-masq.js';
 import { allNetns, type TopologyPlan } from '../plan/topology.js';
 import { renderIpBatches } from '../plan/ip-batch.js';
 import { labNetnsPrefix, NETNS_PREFIX } from '../plan/names.js';
@@ -15,6 +16,11 @@ export async function applyTopology(plan: TopologyPlan, runner: CommandRunner): 
   await Promise.all(
     [...byNetns.entries()].map(([netns, settings]) =>
       runner.run(['nsenter', `--net=/run/netns/${netns}`, '--', 'sysctl', '-q', '-w', ...settings]),
+    ),
+  );
+  await Promise.all(
+    plan.nodes.map((n) =>
+      runner.run(['ip', 'netns', 'exec', n.netns, 'iptables-restore', '-w', '5', '--noflush'], { input: flannelMasqRestore(plan.clusterPodCIDR, n.podCIDR) }),
     ),
   );
 }

@@ -9,8 +9,8 @@ export function node(name: string, nics: NodeSpec['nics'], extra: Partial<NodeSp
   return { name, nics, roles: [], labels: {}, ...extra };
 }
 
-export function host(name: string, nics: HostSpec['nics']): HostSpec {
-  return { name, nics };
+export function host(name: string, nics: HostSpec['nics'], dnsRecords: Record<string, string> = {}): HostSpec {
+  return { name, nics, dnsRecords };
 }
 
 export function lab(name: string, parts: { networks: NetworkSpec[]; nodes: NodeSpec[]; hosts?: HostSpec[] }): LabSpec {

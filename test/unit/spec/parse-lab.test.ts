@@ -128,7 +128,7 @@ describe('parseLabText on valid labs', () => {
           ],
         },
       ],
-      hosts: [{ name: 'console', nics: [{ network: 'lan', address: '192.168.10.208', name: 'eth0', defaultRoute: false }] }],
+      hosts: [{ name: 'console', nics: [{ network: 'lan', address: '192.168.10.208', name: 'eth0', defaultRoute: false }], dnsRecords: {} }],
       cluster: {
         podCIDR: '10.10.0.0/16',
         nodeCIDRMaskSize: 24,
@@ -984,5 +984,33 @@ describe('formatProblems', () => {
         { file: 'a.yaml', line: 9, col: 1, field: '', message: 'invalid YAML: x' },
       ]),
     ).toBe('a.yaml:3:7: kind: must be "Lab"\na.yaml:9:1: invalid YAML: x');
+  });
+});
+
+describe('a host that plays the outside resolver', () => {
+  const lab = (records: string) => `apiVersion: nslab/v1alpha1
+kind: Lab
+metadata: {name: dns}
+spec:
+  networks: [{name: lan, cidr: 192.168.10.0/24}]
+  nodes: [{name: master, nics: [{network: lan, address: 192.168.10.210}]}]
+  hosts:
+  - name: resolver
+    nics: [{network: lan, address: 192.168.10.53}]
+    dnsRecords: ${records}
+`;
+
+  it('keeps its names (lower case, no trailing dot) and addresses', () => {
+    const { lab: spec, problems } = parseLabText(lab('{Example.com.: 203.0.113.10, www.example.org: 203.0.113.11}'), '/labs/dns.yaml');
+    expect(problems).toEqual([]);
+    expect(spec?.hosts[0]?.dnsRecords).toEqual({ 'example.com': '203.0.113.10', 'www.example.org': '203.0.113.11' });
+  });
+
+  it('locates a bad name and a bad address', () => {
+    const { problems } = parseLabText(lab('{"bad_name!": 203.0.113.10, example.com: 300.1.1.1}'), '/labs/dns.yaml');
+    expect(problems.map((p) => `${p.line}: ${p.message}`)).toEqual([
+      expect.stringMatching(/^10: .*"bad_name!" is not a DNS name/),
+      expect.stringMatching(/^10: .*must be an IPv4 address/),
+    ]);
   });
 });
