@@ -191,8 +191,12 @@ export class EndpointControllers {
     if (existing && JSON.stringify(existing['subsets'] ?? []) === JSON.stringify(subsets)) return;
     const labels = { ...(svc.metadata.labels ?? {}), 'nslab.io/managed-by': 'endpoints-controller' };
     const annotations = { 'endpoints.kubernetes.io/last-change-trigger-time': new Date().toISOString().replace(/\.\d+Z$/, 'Z') };
-    if (existing) this.store.update('endpoints', { ...existing, metadata: { ...existing.metadata, labels, annotations }, subsets });
-    else this.store.create('endpoints', { apiVersion: 'v1', kind: 'Endpoints', metadata: { name, namespace: ns, labels, annotations }, subsets });
+    // The API omits an empty subsets list (omitempty), as kubectl shows it.
+    const body = subsets.length > 0 ? { subsets } : {};
+    if (existing) {
+      const { subsets: _old, ...rest } = existing;
+      this.store.update('endpoints', { ...rest, metadata: { ...existing.metadata, labels, annotations }, ...body });
+    } else this.store.create('endpoints', { apiVersion: 'v1', kind: 'Endpoints', metadata: { name, namespace: ns, labels, annotations }, ...body });
   }
 
   private writeSlices(svc: KubeObject, groups: EndpointGroup[]): void {
