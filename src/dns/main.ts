@@ -15,7 +15,6 @@ import { readFileSync, realpathSync } from 'node:fs';
 import os from 'node:os';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { parseAllDocuments } from 'yaml';
 import { isRecord, type KubeObject } from '../api/types.js';
 import { parseResolvConf, parseUpstream, type Upstream } from './forward.js';
 import { BUILD_INFO, startDnsServer, type DnsServer, type ListenAddress } from './server.js';
@@ -201,8 +200,9 @@ export function parseDnsArgs(argv: string[], readFile: (p: string) => string = (
   return opts;
 }
 
-/** Objects of a --objects file: a List, an array, or YAML documents. */
-export function parseObjectsFile(text: string): KubeObject[] {
+/** Objects of a --objects file: a List, an array, or YAML documents. (yaml loads only here: the pods' start-up skips it.) */
+export async function parseObjectsFile(text: string): Promise<KubeObject[]> {
+  const { parseAllDocuments } = await import('yaml');
   const out: KubeObject[] = [];
   const add = (v: unknown): void => {
     if (Array.isArray(v)) v.forEach(add);
@@ -264,7 +264,7 @@ export async function runDns(opts: DnsMainOptions, log: (line: string) => void, 
 
   let syncedPromise: Promise<void>;
   if (opts.objectsFile) {
-    for (const o of parseObjectsFile(readFileSync(opts.objectsFile, 'utf8'))) {
+    for (const o of await parseObjectsFile(readFileSync(opts.objectsFile, 'utf8'))) {
       const kind = RESOURCES.find((r) => r.kind === o.kind)?.kind;
       if (kind) objects[kind].set(key(o), o);
     }

@@ -1,4 +1,5 @@
 // What runs: per lab, its daemon, API, namespaces and machines.
+import { labNetnsPrefix } from '../plan/names.js';
 import { allNetns } from '../plan/topology.js';
 import { ExecaRunner, type CommandRunner } from '../sys/runner.js';
 import { listLabNetns } from '../sys/topology.js';
@@ -16,6 +17,8 @@ export interface LabStatus {
   createdAt?: string;
   api?: { url: string; pid: number; alive: boolean };
   namespaces: { expected: number; present: number; missing: string[] };
+  /** Pod network namespaces. */
+  pods: number;
   nodes: Array<{ name: string; netns: string; nodeIP: string; podCIDR: string; roles: string[] }>;
   hosts: Array<{ name: string; netns: string; addresses: string[] }>;
   warnings: string[];
@@ -25,7 +28,10 @@ export async function labStatus(lab: string, runner: CommandRunner = new ExecaRu
   const record = await readJson<LabRecord>(lab, files.lab);
   const api = await readJson<ApiRecord>(lab, files.api);
   const daemons = await findDaemonPids(lab);
-  const present = await listLabNetns(runner, lab);
+  const all = await listLabNetns(runner, lab);
+  // Pods' namespaces come and go with the workloads; the lab's machines and segments are what status checks.
+  const podPrefix = `${labNetnsPrefix(lab)}pod-`;
+  const present = all.filter((ns) => !ns.startsWith(podPrefix));
   const expected = record ? allNetns(record.plan) : [];
   const missing = expected.filter((ns) => !present.includes(ns));
   const alive = api ? daemons.includes(api.pid) : false;
@@ -38,6 +44,7 @@ export async function labStatus(lab: string, runner: CommandRunner = new ExecaRu
     ...(record ? { file: record.spec.file, createdAt: record.createdAt } : {}),
     ...(api ? { api: { url: api.url, pid: api.pid, alive } } : {}),
     namespaces: { expected: expected.length, present: present.length, missing },
+    pods: all.length - present.length,
     nodes: (record?.plan.nodes ?? []).map((n) => ({
       name: n.name,
       netns: n.netns,

@@ -88,6 +88,8 @@ interface PodRun {
   pausePid?: number;
   containers: Map<string, ContainerRun>;
   startTime: string;
+  /** When this kubelet first saw the pod (ms). */
+  seenAt: number;
   terminating: boolean;
   ready: Promise<void>;
 }
@@ -135,7 +137,7 @@ export class Kubelet {
     this.stopped = true;
     for (const w of this.watches) w.stop();
     // The node is going away with its lab: no grace (a DNS pod would sit out its lameduck).
-    await Promise.all([...this.pods.values()].map((p) => this.stopPod(p, 0.1)));
+    await Promise.all([...this.pods.values()].map((p) => this.stopPod(p, 0)));
   }
 
   private log(line: string): void {
@@ -162,6 +164,7 @@ export class Kubelet {
         spec.containers.map((c) => [c.name, { spec: c, plan: runPlan(c, this.o.clusterDomain), restartCount: 0, state: { waiting: { reason: 'ContainerCreating' } }, containerID: '', lastStart: 0 }]),
       ),
       startTime: rfc3339(new Date()),
+      seenAt: Date.now(),
       terminating: false,
       ready: new Promise((r) => (resolveReady = r)),
     };
@@ -190,6 +193,7 @@ export class Kubelet {
         this.o.runner,
       );
       resolveReady();
+      this.log(`pod ${namespace}/${name}: sandbox ${run.ip} ready in ${Date.now() - run.seenAt} ms`);
       if (run.terminating || this.stopped) return;
       for (const c of run.containers.values()) this.startContainer(pod, run, c);
       this.reportStatus(run);
@@ -400,6 +404,7 @@ export class Kubelet {
     const before = c.probe.ready;
     c.probe = afterProbe(c.probe, ok, probe);
     if (c.probe.ready !== before) {
+      this.log(`pod ${run.namespace}/${run.name}: container ${c.spec.name} ${c.probe.ready ? 'ready' : 'not ready'} ${Date.now() - c.lastStart} ms after start`);
       if (!c.probe.ready) this.event(pod, 'Warning', 'Unhealthy', `Readiness probe failed: ${url ?? 'no such port'}`, c.spec.name);
       this.reportStatus(run);
     }

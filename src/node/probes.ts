@@ -56,10 +56,10 @@ export function afterProbe(s: ProbeState, ok: boolean, probe: HttpGetProbe): Pro
 
 /**
  * Milliseconds until the next probe. Until the container has passed once the
- * lab asks every 100 ms instead of every periodSeconds: a real kubelet would
+ * lab asks every 50 ms instead of every periodSeconds: a real kubelet would
  * leave a freshly started CoreDNS unready for up to 10 s, which is faithful
  * but makes every lab wait for nothing.
  */
 export function nextProbeDelay(s: ProbeState, probe: HttpGetProbe): number {
-  return s.everReady ? (probe.periodSeconds ?? 10) * 1000 : 100;
+  return s.everReady ? (probe.periodSeconds ?? 10) * 1000 : 50;
 }

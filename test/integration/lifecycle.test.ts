@@ -7,6 +7,9 @@ import path from 'node:path';
 import { CLI, sandbox, type Sandbox } from '../helpers/cli.js';
 import { labNetns } from '../helpers/root-snapshot.js';
 
+/** A lab's namespaces without its pods'. */
+const machinesAndSegments = (netns: string[]) => netns.filter((n) => !n.includes('.pod-'));
+
 function labYaml(name: string, subnet: string): string {
   return `apiVersion: nslab/v1alpha1
 kind: Lab
@@ -47,8 +50,11 @@ describe('lab lifecycle', () => {
     const b = await sb.nslab(['up', writeLab('it-beta', labYaml('it-beta', '192.168.30'))]);
     expect(a.exitCode, a.stdout + a.stderr).toBe(0);
     expect(b.exitCode, b.stdout + b.stderr).toBe(0);
-    expect(await labNetns('nslab-it-alpha.')).toHaveLength(4);
-    expect(await labNetns('nslab-it-beta.')).toHaveLength(4);
+    expect(machinesAndSegments(await labNetns('nslab-it-alpha.'))).toHaveLength(4);
+    expect(machinesAndSegments(await labNetns('nslab-it-beta.'))).toHaveLength(4);
+    // and each lab's own cluster DNS pods
+    expect(await labNetns('nslab-it-alpha.pod-kube-system.coredns-')).toHaveLength(2);
+    expect(await labNetns('nslab-it-beta.pod-kube-system.coredns-')).toHaveLength(2);
     for (const lab of labs) {
       const ping = await sb.nslab(['exec', '--lab', lab, 'host/console', '--', 'ping', '-c1', '-W2', '192.168.30.20']);
       expect(ping.exitCode, ping.stdout + ping.stderr).toBe(0);
@@ -94,7 +100,7 @@ describe('lab lifecycle', () => {
     await child;
     const again = await sb.nslab(['up', file]);
     expect(again.exitCode, again.stdout + again.stderr).toBe(0);
-    expect(await labNetns('nslab-it-alpha.')).toHaveLength(4);
+    expect(machinesAndSegments(await labNetns('nslab-it-alpha.'))).toHaveLength(4);
     const down = await sb.nslab(['down', 'it-alpha']);
     expect(down.exitCode).toBe(0);
     expect(await labNetns('nslab-it-alpha.')).toEqual([]);

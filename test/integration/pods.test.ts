@@ -169,6 +169,6 @@ spec:
     const del = await sb.kubectl(['delete', 'deploy', 'ngx-dep'], { timeoutMs: 40_000 });
     expect(del.exitCode, del.stderr).toBe(0);
     await until('no pods', async () => ((await pods()).length === 0 ? true : undefined), 30_000);
-    expect(await labNetns(`nslab-${LAB}.pod-`)).toEqual([]);
+    expect(await labNetns(`nslab-${LAB}.pod-default.`)).toEqual([]);
   });
 });

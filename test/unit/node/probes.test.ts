@@ -29,7 +29,7 @@ describe('readiness probes', () => {
   });
 
   it('probes quickly until the first success, then every periodSeconds', () => {
-    expect(nextProbeDelay(INITIAL_PROBE_STATE, probe)).toBe(100);
+    expect(nextProbeDelay(INITIAL_PROBE_STATE, probe)).toBe(50);
     const ready = afterProbe(INITIAL_PROBE_STATE, true, probe);
     expect(nextProbeDelay(ready, probe)).toBe(10_000);
     expect(nextProbeDelay(ready, { ...probe, periodSeconds: 3 })).toBe(3000);
