@@ -17,6 +17,7 @@ import type { CommandRunner } from '../sys/runner.js';
 import { recordEvent } from '../controlplane/events.js';
 import { CriLogWriter, openLog } from './cri-log.js';
 import { closeWriter, openFifo } from './stdio-fifo.js';
+import { projectRoot } from '../lab/paths.js';
 import { POD_API_SOCKET, runPlan, type ContainerLike, type RunPlan } from './images.js';
 import { afterProbe, INITIAL_PROBE_STATE, nextProbeDelay, probeSucceeded, probeUrl, type ContainerPort, type HttpGetProbe, type ProbeState } from './probes.js';
 import { HostLocalIpam } from './ipam.js';
@@ -244,6 +245,9 @@ export class Kubelet {
       await rm(path.join(secrets, path.basename(POD_API_SOCKET)), { force: true });
       await link(this.o.apiSocket, path.join(secrets, path.basename(POD_API_SOCKET)));
       mounts.push({ kind: 'bind', source: secrets, target: path.dirname(POD_API_SOCKET), staged: true });
+      // The DNS server is nslab's own code: if the pod's /tmp or /run would hide it (a checkout under /tmp), bind it back.
+      const root = projectRoot();
+      if (['/tmp/', '/run/'].some((p) => `${root}/`.startsWith(p))) mounts.push({ kind: 'bind', source: root, target: root, staged: true });
     }
     const volumeMounts = spec.containers.flatMap((c) => c.volumeMounts ?? []);
     if ([...run.containers.values()].some((c) => c.plan.kind === 'nginx')) {

@@ -24,14 +24,15 @@ export interface Mount {
   source?: string;
   options?: string;
   /**
-   * A bind whose target lies inside the pod's own tmpfs (/run): bound at a
-   * staging folder before the tmpfs goes over /run, then moved into it. (A
-   * bind from /proc/PID/root of another mount namespace is refused.)
+   * A bind whose source or target the pod's own tmpfs mounts (/run, /tmp)
+   * cover: bound at a staging folder first, then moved into place once they
+   * are mounted. (A bind from /proc/PID/root of another mount namespace is
+   * refused, so the source has to be reached before it is covered.)
    */
   staged?: boolean;
 }
 
-/** The staging folder for staged binds; every Debian/Ubuntu system has it. */
+/** Where staged binds wait, on a tmpfs of the pod's own over a folder every Debian/Ubuntu system has. */
 const STAGING = '/mnt';
 
 /** The `ip -batch` lines that wire a pod into its node (run in the node's netns) and inside the pod. Pure. */
@@ -54,15 +55,20 @@ export function sandboxBatches(s: SandboxSpec): { node: string[]; pod: string[] 
 export function mountCommands(pausePid: number, mounts: readonly Mount[]): string[][] {
   const enter = ['nsenter', '-t', String(pausePid), '--mount', '--'];
   const staged = mounts.filter((m) => m.kind === 'bind' && m.staged);
-  if (staged.length > 1) throw new Error('a pod can have one staged bind');
+  const slot = (i: number) => `${STAGING}/${i}`;
   return [
     ...mounts.filter((m) => m.kind === 'bind' && !m.staged).map((m) => mountArgv(pausePid, m)),
-    ...staged.map((m) => [...enter, 'mount', '--bind', m.source ?? '', STAGING]),
-    ...mounts.filter((m) => m.kind === 'tmpfs').map((m) => mountArgv(pausePid, m)),
-    ...staged.flatMap((m) => [
-      [...enter, 'mkdir', '-p', m.target],
-      [...enter, 'mount', '--move', STAGING, m.target],
+    ...(staged.length > 0 ? [[...enter, 'mount', '-t', 'tmpfs', '-o', 'mode=700', 'nslab-staging', STAGING]] : []),
+    ...staged.flatMap((m, i) => [
+      [...enter, 'mkdir', slot(i)],
+      [...enter, 'mount', '--bind', m.source ?? '', slot(i)],
     ]),
+    ...mounts.filter((m) => m.kind === 'tmpfs').map((m) => mountArgv(pausePid, m)),
+    ...staged.flatMap((m, i) => [
+      [...enter, 'mkdir', '-p', m.target],
+      [...enter, 'mount', '--move', slot(i), m.target],
+    ]),
+    ...(staged.length > 0 ? [[...enter, 'umount', STAGING]] : []),
   ];
 }
 

@@ -37,18 +37,28 @@ describe('readiness probes', () => {
 });
 
 describe('pod mounts', () => {
-  it('binds under /run before the pod tmpfs and moves a staged bind into it after', () => {
+  it('binds under /run before the pod tmpfs and moves staged binds into it after', () => {
     const cmds = mountCommands(42, [
       { kind: 'tmpfs', target: '/run', options: 'mode=755' },
+      { kind: 'tmpfs', target: '/tmp', options: 'mode=1777' },
       { kind: 'bind', source: '/run/nslab/l/pods/u/api', target: '/run/secrets/nslab.io', staged: true },
+      { kind: 'bind', source: '/tmp/ci/nslab', target: '/tmp/ci/nslab', staged: true },
       { kind: 'bind', source: '/run/nslab/l/pods/u/etc/hosts', target: '/etc/hosts' },
     ]).map((c) => c.slice(5).join(' '));
     expect(cmds).toEqual([
       'mount --bind /run/nslab/l/pods/u/etc/hosts /etc/hosts',
-      'mount --bind /run/nslab/l/pods/u/api /mnt',
+      'mount -t tmpfs -o mode=700 nslab-staging /mnt',
+      'mkdir /mnt/0',
+      'mount --bind /run/nslab/l/pods/u/api /mnt/0',
+      'mkdir /mnt/1',
+      'mount --bind /tmp/ci/nslab /mnt/1',
       'mount -t tmpfs -o mode=755 tmpfs /run',
+      'mount -t tmpfs -o mode=1777 tmpfs /tmp',
       'mkdir -p /run/secrets/nslab.io',
-      'mount --move /mnt /run/secrets/nslab.io',
+      'mount --move /mnt/0 /run/secrets/nslab.io',
+      'mkdir -p /tmp/ci/nslab',
+      'mount --move /mnt/1 /tmp/ci/nslab',
+      'umount /mnt',
     ]);
   });
 });
