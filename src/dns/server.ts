@@ -39,7 +39,6 @@ import { forwardQuery, upstreamText, type Upstream } from './forward.js';
 import { DnsMetrics, PLUGIN_ID, ZONE_DROPPED, ZONE_ROOT, type BuildInfo } from './metrics.js';
 import {
   CLASS_IN,
-  decodeMessage,
   echoedOptions,
   EMPTY,
   encodeBody,
@@ -56,6 +55,7 @@ import {
   type Message,
   type RR,
 } from './wire.js';
+import { decodeMessage } from './decode.js';
 import { buildZone, matchZone, resolve, type ZoneConfig, type ZoneIndex } from './zone.js';
 
 export interface ListenAddress {

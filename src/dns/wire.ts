@@ -1,12 +1,13 @@
-// DNS wire format for the cluster DNS server: the message model the zone
-// produces, an encoder that behaves like miekg/dns as CoreDNS drives it
-// (uncompressed unless the reply does not fit, then compressed, then
-// truncated record by record with TC set), a decoder for upstream replies,
-// and a zero-allocation view of an incoming query for the hot path.
+// DNS wire format on the cluster DNS server's hot path: the message model
+// the zone produces, an encoder that behaves like miekg/dns as CoreDNS drives
+// it (uncompressed unless the reply does not fit, then compressed, then
+// truncated record by record with TC set), and a zero-allocation view of an
+// incoming query. They are hand-written because this path carries every
+// query (see BENCHMARKS.md); whole messages are decoded with dns-packet
+// (decode.ts).
 //
 //   const q = new QueryView(); q.parse(buf);          // id, qname bytes, qtype, EDNS
 //   const enc = encodeMessage(msg, 512);               // {buf, ttlOffsets, truncated}
-//   const msg = decodeMessage(buf);                    // names in presentation form, FQDN
 //
 // Names are presentation strings with the trailing dot ("ngx-svc.default.svc.cluster.local.").
 // Within a label, "." and "\" are escaped with a backslash and bytes outside
@@ -175,48 +176,6 @@ export function nameToLabels(name: string): Buffer[] {
   for (const l of labels) if (l.length > 63) throw new Error(`label longer than 63 bytes in ${JSON.stringify(name)}`);
   if (total > 255) throw new Error(`name longer than 255 bytes: ${JSON.stringify(name)}`);
   return labels;
-}
-
-function labelText(buf: Buffer, start: number, end: number): string {
-  let s = '';
-  for (let i = start; i < end; i++) {
-    const c = buf[i]!;
-    if (c === 0x2e || c === 0x5c) s += `\\${String.fromCharCode(c)}`;
-    else if (c < 0x21 || c > 0x7e) s += `\\${String(c).padStart(3, '0')}`;
-    else s += String.fromCharCode(c);
-  }
-  return s;
-}
-
-/** Reads a (possibly compressed) name at off. Returns the FQDN and the offset after it in place. */
-export function readName(buf: Buffer, off: number): { name: string; next: number } {
-  let name = '';
-  let pos = off;
-  let next = -1;
-  let jumps = 0;
-  let total = 1;
-  for (;;) {
-    if (pos >= buf.length) throw new Error('name runs past the end of the message');
-    const len = buf[pos]!;
-    if ((len & 0xc0) === 0xc0) {
-      if (pos + 1 >= buf.length) throw new Error('truncated compression pointer');
-      if (next < 0) next = pos + 2;
-      if (++jumps > 64) throw new Error('compression pointer loop');
-      pos = ((len & 0x3f) << 8) | buf[pos + 1]!;
-      continue;
-    }
-    if ((len & 0xc0) !== 0) throw new Error('unsupported label type');
-    if (len === 0) {
-      if (next < 0) next = pos + 1;
-      break;
-    }
-    if (pos + 1 + len > buf.length) throw new Error('label runs past the end of the message');
-    total += len + 1;
-    if (total > 255) throw new Error('name longer than 255 bytes');
-    name += `${labelText(buf, pos + 1, pos + 1 + len)}.`;
-    pos += 1 + len;
-  }
-  return { name: name === '' ? '.' : name, next };
 }
 
 /** ASCII lower case, as DNS compares names. */
@@ -556,136 +515,6 @@ export function lowerQuestionKey(buf: Buffer, qnameEnd: number): string {
     k += String.fromCharCode(c);
   }
   return k;
-}
-
-// ---- decoding -------------------------------------------------------------------
-
-function readRR(buf: Buffer, off: number): { rr: RR | { opt: Edns; rcodeHigh: number }; next: number } {
-  const { name, next: afterName } = readName(buf, off);
-  if (afterName + 10 > buf.length) throw new Error('record header runs past the end of the message');
-  const type = buf.readUInt16BE(afterName);
-  const cls = buf.readUInt16BE(afterName + 2);
-  const ttl = buf.readUInt32BE(afterName + 4);
-  const rdlen = buf.readUInt16BE(afterName + 8);
-  const start = afterName + 10;
-  const end = start + rdlen;
-  if (end > buf.length) throw new Error('rdata runs past the end of the message');
-  const next = end;
-  if (type === TYPE.OPT) {
-    return {
-      rr: {
-        opt: { udpSize: cls, extRcode: ttl >>> 24, version: (ttl >>> 16) & 0xff, do: (ttl & 0x8000) !== 0, options: Buffer.from(buf.subarray(start, end)) },
-        rcodeHigh: ttl >>> 24,
-      },
-      next,
-    };
-  }
-  if (cls === CLASS_IN) {
-    switch (type) {
-      case TYPE.A:
-        if (rdlen === 4) return { rr: { name, type: 'A', ttl, data: `${buf[start]}.${buf[start + 1]}.${buf[start + 2]}.${buf[start + 3]}` }, next };
-        break;
-      case TYPE.AAAA:
-        if (rdlen === 16) return { rr: { name, type: 'AAAA', ttl, data: formatIPv6(buf.subarray(start, end)) }, next };
-        break;
-      case TYPE.CNAME:
-      case TYPE.PTR:
-      case TYPE.NS:
-        return { rr: { name, type: type === TYPE.CNAME ? 'CNAME' : type === TYPE.PTR ? 'PTR' : 'NS', ttl, data: readName(buf, start).name }, next };
-      case TYPE.SRV:
-        return {
-          rr: {
-            name,
-            type: 'SRV',
-            ttl,
-            data: { priority: buf.readUInt16BE(start), weight: buf.readUInt16BE(start + 2), port: buf.readUInt16BE(start + 4), target: readName(buf, start + 6).name },
-          },
-          next,
-        };
-      case TYPE.MX:
-        return { rr: { name, type: 'MX', ttl, data: { preference: buf.readUInt16BE(start), exchange: readName(buf, start + 2).name } }, next };
-      case TYPE.SOA: {
-        const m = readName(buf, start);
-        const r = readName(buf, m.next);
-        const p = r.next;
-        return {
-          rr: {
-            name,
-            type: 'SOA',
-            ttl,
-            data: {
-              mname: m.name,
-              rname: r.name,
-              serial: buf.readUInt32BE(p),
-              refresh: buf.readUInt32BE(p + 4),
-              retry: buf.readUInt32BE(p + 8),
-              expire: buf.readUInt32BE(p + 12),
-              minimum: buf.readUInt32BE(p + 16),
-            },
-          },
-          next,
-        };
-      }
-      case TYPE.TXT: {
-        const parts: string[] = [];
-        for (let p = start; p < end; ) {
-          const l = buf[p]!;
-          parts.push(buf.toString('utf8', p + 1, Math.min(end, p + 1 + l)));
-          p += 1 + l;
-        }
-        return { rr: { name, type: 'TXT', ttl, data: parts }, next };
-      }
-      default:
-        break;
-    }
-  }
-  return { rr: { name, type: 'RAW', rrtype: type, rrclass: cls, ttl, rdata: Buffer.from(buf.subarray(start, end)) }, next };
-}
-
-/** Decodes a whole message; throws on malformed input. */
-export function decodeMessage(buf: Buffer): Message {
-  if (buf.length < 12) throw new Error('message shorter than its header');
-  const b2 = buf[2]!;
-  const b3 = buf[3]!;
-  const m: Message = {
-    id: buf.readUInt16BE(0),
-    qr: (b2 & 0x80) !== 0,
-    opcode: (b2 >> 3) & 0xf,
-    aa: (b2 & 0x04) !== 0,
-    tc: (b2 & 0x02) !== 0,
-    rd: (b2 & 0x01) !== 0,
-    ra: (b3 & 0x80) !== 0,
-    ad: (b3 & 0x20) !== 0,
-    cd: (b3 & 0x10) !== 0,
-    rcode: b3 & 0xf,
-    question: [],
-    answers: [],
-    authority: [],
-    additional: [],
-  };
-  const qd = buf.readUInt16BE(4);
-  const counts = [buf.readUInt16BE(6), buf.readUInt16BE(8), buf.readUInt16BE(10)];
-  let off = 12;
-  for (let i = 0; i < qd; i++) {
-    const { name, next } = readName(buf, off);
-    if (next + 4 > buf.length) throw new Error('question runs past the end of the message');
-    m.question.push({ name, type: buf.readUInt16BE(next), class: buf.readUInt16BE(next + 2) });
-    off = next + 4;
-  }
-  const sections = [m.answers, m.authority, m.additional];
-  for (let s = 0; s < 3; s++) {
-    for (let i = 0; i < counts[s]!; i++) {
-      const { rr, next } = readRR(buf, off);
-      off = next;
-      if ('opt' in rr) {
-        m.edns = rr.opt;
-        m.rcode |= rr.rcodeHigh << 4;
-        continue;
-      }
-      sections[s]!.push(rr);
-    }
-  }
-  return m;
 }
 
 // ---- the hot path: a view of a query --------------------------------------------
