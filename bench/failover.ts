@@ -5,34 +5,16 @@
 // bounded by RUNS and a 60 s deadline; the lab is taken down at the end.
 // Usage (root): node dist/bench/failover.js [RUNS]
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { benchLab, manifests } from './course-lab.js';
 import { LabApiClient } from '../src/client/api-client.js';
 
-const root = path.resolve(import.meta.dirname, '..', '..');
-const cli = path.join(root, 'dist', 'src', 'cli', 'main.js');
-const manifests = path.resolve(root, '..', 'shared', 'reference', 'manifests');
 const runs = Math.min(50, Number(process.argv[2] ?? 10));
 const lab = 'bench-failover';
 const nodes = ['master', 'worker'];
-const dir = mkdtempSync(path.join(os.tmpdir(), 'nslab-bench-'));
-const env = { ...process.env, KUBECONFIG: path.join(dir, 'kubeconfig') };
-const labFile = path.join(dir, 'lab.yaml');
-writeFileSync(
-  labFile,
-  `apiVersion: nslab/v1alpha1
-kind: Lab
-metadata: {name: ${lab}}
-spec:
-  networks: [{name: lan, cidr: 192.168.10.0/24, gateway: 192.168.10.1}]
-  nodes:
-  - {name: master, roles: [control-plane], nics: [{network: lan, address: 192.168.10.210}]}
-  - {name: worker, nics: [{network: lan, address: 192.168.10.220}]}
-`,
-);
-
-const kubectl = (...args: string[]) => execFileSync('kubectl', args, { env, stdio: 'pipe' }).toString();
+const bench = benchLab(lab);
+const kubectl = bench.kubectl;
 const nat = (node: string) => execFileSync('ip', ['netns', 'exec', `nslab-${lab}.node-${node}`, 'iptables-save', '-t', 'nat'], { stdio: 'pipe' }).toString();
 
 interface Pod {
@@ -53,7 +35,7 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 const gone: number[] = [];
 const added: number[] = [];
 try {
-  execFileSync(process.execPath, [cli, 'up', labFile], { env, stdio: 'ignore' });
+  bench.up();
   const api = LabApiClient.forLab(lab);
   const pods = async () => ((await api.list('/api/v1/namespaces/default/pods?labelSelector=app%3Dngx-dep')) as unknown as Pod[]).filter((p) => !p.metadata.deletionTimestamp);
   const ready = (p: Pod) => p.status?.podIP && (p.status.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True');
@@ -79,8 +61,7 @@ try {
     added.push(performance.now() - t);
   }
 } finally {
-  execFileSync(process.execPath, [cli, 'down', lab], { env, stdio: 'ignore' });
-  rmSync(dir, { recursive: true, force: true });
+  bench.down();
 }
 const fmt = (xs: number[]) => xs.map((x) => x.toFixed(0)).join(', ');
 console.log(`machine: ${os.cpus().length} cores (${os.cpus()[0]?.model ?? '?'}), kernel ${os.release()}, node ${process.version}; ${new Date().toISOString()}`);

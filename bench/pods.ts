@@ -3,33 +3,15 @@
 // replacement answers. Real lab, real kubectl; bounded (RUNS, 60 s).
 // Usage (root): node dist/bench/pods.js [RUNS]
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { benchLab, manifests } from './course-lab.js';
 import { LabApiClient } from '../src/client/api-client.js';
 
-const root = path.resolve(import.meta.dirname, '..', '..');
-const cli = path.join(root, 'dist', 'src', 'cli', 'main.js');
-const manifests = path.resolve(root, '..', 'shared', 'reference', 'manifests');
 const runs = Number(process.argv[2] ?? 5);
 const lab = 'bench-pods';
-const dir = mkdtempSync(path.join(os.tmpdir(), 'nslab-bench-'));
-const env = { ...process.env, KUBECONFIG: path.join(dir, 'kubeconfig') };
-const labFile = path.join(dir, 'lab.yaml');
-writeFileSync(
-  labFile,
-  `apiVersion: nslab/v1alpha1
-kind: Lab
-metadata: {name: ${lab}}
-spec:
-  networks: [{name: lan, cidr: 192.168.10.0/24, gateway: 192.168.10.1}]
-  nodes:
-  - {name: master, roles: [control-plane], nics: [{network: lan, address: 192.168.10.210}]}
-  - {name: worker, nics: [{network: lan, address: 192.168.10.220}]}
-`,
-);
-
-const kubectl = (...args: string[]) => execFileSync('kubectl', args, { env, stdio: 'pipe' }).toString();
+const bench = benchLab(lab);
+const kubectl = bench.kubectl;
 const api = LabApiClient.forLab(lab);
 
 interface Pod {
@@ -61,7 +43,7 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 const apply: number[] = [];
 const replace: number[] = [];
 try {
-  execFileSync(process.execPath, [cli, 'up', labFile], { env, stdio: 'ignore' });
+  bench.up();
   const deadline = Date.now() + 60_000;
   for (let i = 0; i < runs && Date.now() < deadline; i++) {
     let t = performance.now();
@@ -77,8 +59,7 @@ try {
     while (((await api.list('/api/v1/namespaces/default/pods')) as unknown[]).length > 0) await new Promise((r) => setTimeout(r, 20));
   }
 } finally {
-  execFileSync(process.execPath, [cli, 'down', lab], { env, stdio: 'ignore' });
-  rmSync(dir, { recursive: true, force: true });
+  bench.down();
 }
 const fmt = (xs: number[]) => xs.map((x) => x.toFixed(0)).join(', ');
 console.log(`machine: ${os.cpus().length} cores (${os.cpus()[0]?.model ?? '?'}), kernel ${os.release()}, node ${process.version}; ${new Date().toISOString()}`);

@@ -5,19 +5,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { rows, sandbox, type Sandbox } from '../helpers/cli.js';
+import { courseLabYaml, until } from '../helpers/course.js';
 
 const MANIFESTS = path.resolve(import.meta.dirname, '../../../shared/reference/manifests');
 const LAB = 'it-dns';
 
-async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-}
 
 const EXTRA = `apiVersion: v1
 kind: Service
@@ -56,20 +48,9 @@ describe('cluster DNS', () => {
     const lab = path.join(sb.dir, `${LAB}.yaml`);
     writeFileSync(
       lab,
-      `apiVersion: nslab/v1alpha1
-kind: Lab
-metadata: {name: ${LAB}}
-spec:
-  networks:
-  - {name: lan, cidr: 192.168.10.0/24, gateway: 192.168.10.1}
-  nodes:
-  - {name: master, roles: [control-plane], nics: [{network: lan, address: 192.168.10.210}]}
-  - {name: worker, nics: [{network: lan, address: 192.168.10.220}]}
-  hosts:
-  - name: resolver
-    nics: [{network: lan, address: 192.168.10.53}]
-    dnsRecords: {example.com: 203.0.113.10}
-`,
+      courseLabYaml(LAB, {
+        hosts: '  - name: resolver\n    nics: [{network: lan, address: 192.168.10.53}]\n    dnsRecords: {example.com: 203.0.113.10}\n',
+      }),
     );
     const up = await sb.nslab(['up', lab]);
     expect(up.exitCode, up.stdout + up.stderr).toBe(0);

@@ -6,6 +6,7 @@ import { execa } from 'execa';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { rows, sandbox, type Sandbox } from '../helpers/cli.js';
+import { courseLabYaml, until } from '../helpers/course.js';
 import { labNetns } from '../helpers/root-snapshot.js';
 
 const MANIFESTS = path.resolve(import.meta.dirname, '../../../shared/reference/manifests');
@@ -20,16 +21,6 @@ interface PodRow {
   node: string;
 }
 
-async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: T | undefined;
-  while (Date.now() < deadline) {
-    last = await fn();
-    if (last !== undefined) return last;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-}
 
 describe('pods for real', () => {
   let sb: Sandbox;
@@ -57,18 +48,7 @@ describe('pods for real', () => {
     const lab = path.join(sb.dir, `${LAB}.yaml`);
     writeFileSync(
       lab,
-      `apiVersion: nslab/v1alpha1
-kind: Lab
-metadata: {name: ${LAB}}
-spec:
-  networks:
-  - {name: lan, cidr: 192.168.10.0/24, gateway: 192.168.10.1}
-  nodes:
-  - {name: master, roles: [control-plane], nics: [{network: lan, address: 192.168.10.210}]}
-  - {name: worker, nics: [{network: lan, address: 192.168.10.220}]}
-  hosts:
-  - {name: console, nics: [{network: lan, address: 192.168.10.208}]}
-`,
+      courseLabYaml(LAB),
     );
     const up = await sb.nslab(['up', lab]);
     expect(up.exitCode, up.stdout + up.stderr).toBe(0);

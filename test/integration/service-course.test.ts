@@ -6,20 +6,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { rows, sandbox, type Sandbox } from '../helpers/cli.js';
+import { courseLabYaml, until } from '../helpers/course.js';
 
 const MANIFESTS = path.resolve(import.meta.dirname, '../../../shared/reference/manifests');
 const LAB = 'it-svc';
 const NODES = ['master', 'worker'];
 
-async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 20_000, stepMs = 100): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    await new Promise((r) => setTimeout(r, stepMs));
-  }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-}
 
 describe('Services through kube-proxy iptables rules', () => {
   let sb: Sandbox;
@@ -40,18 +32,7 @@ describe('Services through kube-proxy iptables rules', () => {
     const lab = path.join(sb.dir, `${LAB}.yaml`);
     writeFileSync(
       lab,
-      `apiVersion: nslab/v1alpha1
-kind: Lab
-metadata: {name: ${LAB}}
-spec:
-  networks:
-  - {name: lan, cidr: 192.168.10.0/24, gateway: 192.168.10.1}
-  nodes:
-  - {name: master, roles: [control-plane], nics: [{network: lan, address: 192.168.10.210}]}
-  - {name: worker, nics: [{network: lan, address: 192.168.10.220}]}
-  hosts:
-  - {name: console, nics: [{network: lan, address: 192.168.10.208}]}
-`,
+      courseLabYaml(LAB),
     );
     const up = await sb.nslab(['up', lab]);
     expect(up.exitCode, up.stdout + up.stderr).toBe(0);
