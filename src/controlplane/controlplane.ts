@@ -146,12 +146,19 @@ export async function startControlPlane(record: LabRecord, pki: LabPki, opts: Co
     ...(opts.agents ? { subresources: podStreamHandlers(runtime) } : {}),
     ...(opts.socketPath ? { socketPath: opts.socketPath } : {}),
   });
-  const proxies = opts.agents ? await startNodeProxies(store, record, opts.agents.runner, log) : undefined;
-  const resolvers = opts.agents ? startResolverHosts(record, log) : undefined;
+  const t0 = performance.now();
+  const since = () => `${Math.round(performance.now() - t0)} ms`;
+  // The kubelets start the DNS pods while the proxies program their first rules.
   agents = opts.agents ? startNodeAgents(store, record, opts.agents.stateDir, opts.agents.runner, log) : undefined;
+  const resolvers = opts.agents ? startResolverHosts(record, log) : undefined;
+  const proxies = opts.agents ? await startNodeProxies(store, record, opts.agents.runner, log) : undefined;
+  if (proxies) log(`control plane: proxies synced after ${since()}`);
   applyManifests(store, manifests);
   // The cluster DNS's pods are workloads too: up returns with DNS answering.
-  if (agents) await workloadsReady(store, opts.readyTimeoutMs ?? 20_000);
+  if (agents) {
+    await workloadsReady(store, opts.readyTimeoutMs ?? 20_000);
+    log(`control plane: workloads ready after ${since()}`);
+  }
   const timer = setInterval(() => {
     for (const node of record.plan.nodes) heartbeat(store, node.name);
   }, opts.heartbeatMs ?? 10_000);
