@@ -7,6 +7,7 @@
 // the sysctls, as kube-proxy does at start-up and on full resyncs.
 import type { KubeObject, WatchEvent } from '../api/types.js';
 import type { CommandRunner } from '../sys/runner.js';
+import { conntrackDeleteArgs, parseUdpFlows, staleUdpFilters } from './conntrack.js';
 import { netnsIptables, type NetnsIptables } from '../sys/iptables.js';
 import {
   compareServicePorts,
@@ -348,7 +349,19 @@ export class IptablesProxier {
     for (const [svc, e] of this.entries) this.applied.set(svc, e.fingerprint);
     this.needFullSync = false;
     this.payload = payload;
+    await this.cleanStaleUdpFlows(state);
     return { ...out, applied: true };
+  }
+
+  /** After the rules changed, as kube-proxy does: UDP flows to endpoints that no longer serve go. */
+  private async cleanStaleUdpFlows(state: ProxyState): Promise<void> {
+    if (!state.servicePorts.some((sp) => sp.protocol === 'UDP')) return;
+    try {
+      const filters = staleUdpFilters(parseUdpFlows(await this.ipt.listUdpFlows()), state);
+      for (const f of filters) await this.ipt.conntrack(conntrackDeleteArgs(f));
+    } catch (err) {
+      this.opts.onError?.(err instanceof Error ? err : new Error(String(err)));
+    }
   }
 
   private scheduleRetry(): void {

@@ -1,6 +1,6 @@
 // The commands kube-proxy's iptables mode runs, inside a node's network
 // namespace: iptables-restore (one per sync, payload on stdin),
-// iptables-save, nfacct counters and sysctls. Argument arrays only.
+// iptables-save, nfacct counters, sysctls and conntrack. Argument arrays only.
 import type { CommandRunner, RunResult } from './runner.js';
 
 const NETNS_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,254}$/;
@@ -25,6 +25,10 @@ export interface NetnsIptables {
   /** Create an nfacct counter if missing; false if the node cannot have it. */
   ensureNfacct(name: string): Promise<boolean>;
   setSysctls(settings: ReadonlyArray<{ key: string; value: string }>): Promise<void>;
+  /** The UDP flows of the node's conntrack table, as `conntrack -L -p udp` prints them. */
+  listUdpFlows(): Promise<string>;
+  /** conntrack with these arguments; exit status 1 (nothing matched) is not an error. */
+  conntrack(args: readonly string[]): Promise<RunResult>;
 }
 
 export function netnsIptables(runner: CommandRunner, netns: string): NetnsIptables {
@@ -51,5 +55,10 @@ export function netnsIptables(runner: CommandRunner, netns: string): NetnsIptabl
       }
       await runner.run(inNetns(netns, ['sysctl', '-q', '-w', ...settings.map((s) => `${s.key}=${s.value}`)]));
     },
+    async listUdpFlows() {
+      const r = await runner.run(inNetns(netns, ['conntrack', '-L', '-p', 'udp']), { allowFailure: true });
+      return r.exitCode === 0 ? r.stdout : '';
+    },
+    conntrack: (args) => runner.run(inNetns(netns, ['conntrack', ...args]), { allowFailure: true }),
   };
 }

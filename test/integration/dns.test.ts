@@ -155,6 +155,24 @@ describe('cluster DNS', () => {
     expect(status.stdout).toContain('successfully rolled out');
   });
 
+  it('moves a client that keeps its UDP source port off a deleted coredns pod (kube-proxy clears stale flows)', async () => {
+    const q = ['dig', '-b', '0.0.0.0#5555', '+time=1', '+tries=1', '+short', 'kubernetes.default.svc.cluster.local'];
+    expect((await inPod(q)).stdout.trim()).toBe('10.96.0.1');
+    const node = (await sb.kubectl(['get', 'pod', pod, '-o', 'jsonpath={.spec.nodeName}'])).stdout;
+    const flow = async () => (await sb.nslab(['exec', '--lab', LAB, `node/${node}`, '--', 'conntrack', '-L', '-p', 'udp', '--orig-port-src', '5555'])).stdout;
+    const served = /dport=53 src=(10\.10\.\d+\.\d+)/.exec(await flow())?.[1] ?? '';
+    expect(served).not.toBe('');
+    const victim = rows((await sb.kubectl(['get', 'pod', '-n', 'kube-system', '-o', 'wide', '--no-headers'])).stdout).find((c) => c[5] === served)?.[0] ?? '';
+    expect((await sb.kubectl(['delete', 'pod', '-n', 'kube-system', victim, '--wait=false'])).exitCode).toBe(0);
+    // Through the lameduck the old pod answers; once it is gone, the same source port reaches another pod.
+    const moved = await until('the flow on another coredns pod', async () => {
+      const answer = (await inPod(q)).stdout.trim();
+      const now = /dport=53 src=(10\.10\.\d+\.\d+)/.exec(await flow())?.[1];
+      return answer === '10.96.0.1' && now && now !== served ? now : undefined;
+    }, 20_000, 300);
+    expect(moved).not.toBe(served);
+  });
+
   it('fails as a cluster does while no coredns pod runs, and comes back with them', async () => {
     const scale = await sb.kubectl(['-n', 'kube-system', 'scale', 'deployment', 'coredns', '--replicas=0']);
     expect(scale.exitCode, scale.stderr).toBe(0);

@@ -11,6 +11,8 @@ export class FakeNode implements CommandRunner {
   failNextRestores = 0;
   nfacctObjects = new Set<string>();
   nfacctWorks = true;
+  /** What `conntrack -L -p udp` prints. */
+  conntrackFlows = '';
   sysctls = new Map<string, string>();
 
   get restores(): string[] {
@@ -47,6 +49,9 @@ export class FakeNode implements CommandRunner {
         else if (cmd[1] === 'get' && !this.nfacctObjects.has(name)) result = { ...result, exitCode: 1 };
         break;
       }
+      case 'conntrack':
+        if (cmd[1] === '-L') result.stdout = this.conntrackFlows;
+        break;
       case 'sysctl':
         for (const kv of cmd.slice(1).filter((a) => a.includes('='))) {
           const [k = '', v = ''] = kv.split('=');
