@@ -22,6 +22,7 @@ import { applyManifests, readManifests } from './manifests.js';
 import { clusterDNSAddress, startNodeAgents, type NodeAgents } from './node-agents.js';
 import { corednsDeployment, kubeDnsService } from './dns-addon.js';
 import { startResolverHosts } from './resolver-hosts.js';
+import { startRootCAPublisher } from './root-ca-publisher.js';
 import { startNodeProxies } from './proxies.js';
 import { startWorkloadControllers } from '../workloads/controllers.js';
 import { installServiceAdmission } from '../services/admission.js';
@@ -130,6 +131,7 @@ export async function startControlPlane(record: LabRecord, pki: LabPki, opts: Co
   const log = opts.log ?? (() => {});
   const controllers = startWorkloadControllers(store, log);
   const endpoints = startEndpointControllers(store, log);
+  const rootCA = startRootCAPublisher(store, pki.caCert);
   // The API first: coredns pods get its socket bound in when the kubelets start them.
   let agents: NodeAgents | undefined;
   const runtime: PodRuntime = {
@@ -170,6 +172,7 @@ export async function startControlPlane(record: LabRecord, pki: LabPki, opts: Co
       clearInterval(timer);
       controllers.stop();
       endpoints.stop();
+      rootCA.stop();
       proxies?.stop();
       resolvers?.stop();
       await agents?.stop();
