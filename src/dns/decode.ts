@@ -3,29 +3,14 @@
 // Records the server understands become typed RRs; any other record keeps
 // its type, class and rdata, re-encoded by dns-packet's codec for that type.
 import dnsPacket, { type Answer, type DecodedPacket } from 'dns-packet';
-import { CLASS_IN, TYPE, type Edns, type Message, type RR } from './wire.js';
+import classes from 'dns-packet/classes.js';
+import types from 'dns-packet/types.js';
+import { CLASS_IN, type Edns, type Message, type RR } from './wire.js';
 
-/** dns-packet's type names for the codes it does not model (UNKNOWN_n), and the ones it does. */
-const TYPE_CODES: Record<string, number> = {
-  ...TYPE,
-  NULL: 10, AFSDB: 18, APL: 42, CAA: 257, CDNSKEY: 60, CDS: 59, CERT: 37, DHCID: 49, DLV: 32769, DNAME: 39,
-  HIP: 55, IPSECKEY: 45, KEY: 25, KX: 36, LOC: 29, NAPTR: 35, NSEC3PARAM: 51, RP: 17, SIG: 24, SPF: 99,
-  SSHFP: 44, TA: 32768, TKEY: 249, TLSA: 52, TSIG: 250, URI: 256,
-};
-const CLASS_CODES: Record<string, number> = { IN: 1, CS: 2, CH: 3, HS: 4, ANY: 255 };
-
-function typeCode(name: string): number {
-  if (name.startsWith('UNKNOWN_')) return Number(name.slice(8));
-  const code = TYPE_CODES[name];
-  if (code === undefined) throw new Error(`unknown record type ${name}`);
-  return code;
-}
-
-function classCode(name: string | undefined): number {
-  if (name === undefined) return CLASS_IN;
-  if (name.startsWith('UNKNOWN_')) return Number(name.slice(8));
-  return CLASS_CODES[name] ?? CLASS_IN;
-}
+/** dns-packet's names for record types and classes back to their codes (it spells unmodelled ones UNKNOWN_n). */
+const typeCode = (name: string): number => types.toType(name);
+const classCode = (name: string | undefined): number =>
+  name === undefined ? CLASS_IN : name.startsWith('UNKNOWN_') ? Number(name.slice(8)) : classes.toClass(name);
 
 /** dns-packet writes names without the root dot ("" for the root). */
 const fqdn = (name: string): string => (name === '' || name === '.' ? '.' : name.endsWith('.') ? name : `${name}.`);
