@@ -13,6 +13,7 @@ import { rfc3339, type KubeObject } from '../api/types.js';
 import type { ExecOptions, ExecSession, LogOptions } from '../api/pod-streams.js';
 import type { PlannedNode } from '../plan/topology.js';
 import { podHostVeth, podNetns } from '../plan/names.js';
+import { inNetns } from '../sys/netns.js';
 import type { CommandRunner } from '../sys/runner.js';
 import { recordEvent } from '../controlplane/events.js';
 import { CriLogWriter, openLog } from './cri-log.js';
@@ -399,9 +400,7 @@ export class Kubelet {
     let ok = false;
     if (url) {
       const timeout = String(probe.timeoutSeconds ?? 1);
-      const r = await this.o.runner.run(['ip', 'netns', 'exec', this.o.node.netns, 'curl', '-s', '-o', '/dev/null', '-w', '%{http_code}', '-m', timeout, url], {
-        allowFailure: true,
-      });
+      const r = await this.o.runner.run(inNetns(this.o.node.netns, ['curl', '-s', '-o', '/dev/null', '-w', '%{http_code}', '-m', timeout, url]), { allowFailure: true });
       ok = probeSucceeded(r.stdout.trim());
     }
     if (!live() || !c.probe) return;

@@ -1,19 +1,8 @@
 // The commands kube-proxy's iptables mode runs, inside a node's network
 // namespace: iptables-restore (one per sync, payload on stdin),
 // iptables-save, nfacct counters, sysctls and conntrack. Argument arrays only.
+import { assertNetnsName, inNetns } from './netns.js';
 import type { CommandRunner, RunResult } from './runner.js';
-
-const NETNS_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,254}$/;
-
-export function assertNetnsName(netns: string): void {
-  if (!NETNS_NAME.test(netns) || netns.includes('..')) throw new Error(`invalid network namespace name "${netns}"`);
-}
-
-/** argv that runs `argv` in the named network namespace (nsenter: no mount-namespace work, unlike ip netns exec). */
-export function inNetns(netns: string, argv: readonly string[]): string[] {
-  assertNetnsName(netns);
-  return ['nsenter', `--net=/run/netns/${netns}`, '--', ...argv];
-}
 
 /** kube-proxy's flags: wait 5 s for the xtables lock polling every 100 ms, keep other chains, keep counters. */
 export const IPTABLES_RESTORE_ARGS = ['iptables-restore', '-w', '5', '-W', '100000', '--noflush', '--counters'] as const;

@@ -3,6 +3,7 @@ import { flannelMasqRestore } from '../plan/flannel-masq.js';
 import { allNetns, type TopologyPlan } from '../plan/topology.js';
 import { renderIpBatches } from '../plan/ip-batch.js';
 import { labNetnsPrefix, NETNS_PREFIX } from '../plan/names.js';
+import { inNetns } from './netns.js';
 import type { CommandRunner } from './runner.js';
 
 export async function applyTopology(plan: TopologyPlan, runner: CommandRunner): Promise<void> {
@@ -15,12 +16,12 @@ export async function applyTopology(plan: TopologyPlan, runner: CommandRunner): 
   for (const s of plan.sysctls) byNetns.set(s.netns, [...(byNetns.get(s.netns) ?? []), `${s.key}=${s.value}`]);
   await Promise.all(
     [...byNetns.entries()].map(([netns, settings]) =>
-      runner.run(['nsenter', `--net=/run/netns/${netns}`, '--', 'sysctl', '-q', '-w', ...settings]),
+      runner.run(inNetns(netns, ['sysctl', '-q', '-w', ...settings])),
     ),
   );
   await Promise.all(
     plan.nodes.map((n) =>
-      runner.run(['ip', 'netns', 'exec', n.netns, 'iptables-restore', '-w', '5', '--noflush'], { input: flannelMasqRestore(plan.clusterPodCIDR, n.podCIDR) }),
+      runner.run(inNetns(n.netns, ['iptables-restore', '-w', '5', '--noflush']), { input: flannelMasqRestore(plan.clusterPodCIDR, n.podCIDR) }),
     ),
   );
 }

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { ExecaRunner, type RunResult } from '../../src/sys/runner.js';
-import { inNetns } from '../../src/sys/iptables.js';
+import { inNetns } from '../../src/sys/netns.js';
 import { IptablesProxier } from '../../src/proxy/iptables-proxier.js';
 import { expectedSave, normalizeSave } from '../../src/proxy/save-form.js';
 import type { KubeObject } from '../../src/api/types.js';

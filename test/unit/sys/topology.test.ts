@@ -17,7 +17,7 @@ describe('applyTopology', () => {
     );
     // flannel's --ip-masq rules, one iptables-restore per node.
     const masq = runner.calls.filter((c) => c.argv.includes('iptables-restore'));
-    expect(masq.map((c) => c.argv.slice(0, 4).join(' '))).toEqual(['ip netns exec nslab-default.node-master', 'ip netns exec nslab-default.node-worker']);
+    expect(masq.map((c) => c.argv.slice(0, 3).join(' '))).toEqual(['nsenter --net=/run/netns/nslab-default.node-master --', 'nsenter --net=/run/netns/nslab-default.node-worker --']);
     expect(masq[1]?.input).toContain('-A FLANNEL-POSTRTG -s 10.10.0.0/16 ! -d 224.0.0.0/4 -m comment --comment "flanneld masq" -j MASQUERADE --random-fully');
     // 1 create + 4 configure + 4 sysctl + 2 masq processes: no process per address.
     expect(runner.calls).toHaveLength(11);
