@@ -83,6 +83,11 @@ export function arr(v: unknown): unknown[] {
   return Array.isArray(v) ? v : [];
 }
 
+/** Whether the object's status has the condition (a pod's or node's Ready) with status "True". */
+export function conditionTrue(o: KubeObject, type: string): boolean {
+  return arr(rec(o['status'])['conditions']).some((c) => isRecord(c) && c['type'] === type && c['status'] === 'True');
+}
+
 export function str(v: unknown): string {
   return typeof v === 'string' ? v : '';
 }

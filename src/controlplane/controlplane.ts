@@ -1,6 +1,7 @@
 // One lab's control plane: the object store, the API server kubectl talks
-// to, and (for now) the node agents that register Nodes and keep their
-// heartbeats fresh. Later issues add controllers, kubelets and proxies here.
+// to, the controllers (workloads, endpoints, root CA), and per node a kubelet
+// and a kube-proxy; the cluster DNS add-on and resolver hosts; heartbeats.
+import { conditionTrue } from '../api/types.js';
 import type { LabRecord } from '../lab/state.js';
 import { ObjectStore } from '../api/store.js';
 import { startApiServer, type ApiServer } from '../api/server.js';
@@ -108,9 +109,7 @@ export function heartbeat(store: ObjectStore, nodeName: string): void {
 export async function workloadsReady(store: ObjectStore, timeoutMs: number): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   const ready = () =>
-    store.list('pods').items.every((p) =>
-      ((p['status'] as { conditions?: Array<{ type: string; status: string }> } | undefined)?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True'),
-    ) &&
+    store.list('pods').items.every((p) => conditionTrue(p, 'Ready')) &&
     store.list('deployments.apps').items.every((d) => {
       const want = (d['spec'] as { replicas?: number }).replicas ?? 1;
       return ((d['status'] as { availableReplicas?: number } | undefined)?.availableReplicas ?? 0) === want;

@@ -1,8 +1,9 @@
 // The Endpoints and EndpointSlice controllers: for every Service with a
 // selector, the pods it selects, their readiness and their resolved target
 // ports. Computation is pure; the controller writes only what changed.
-import type { ObjectStore, WatchHandle } from '../api/store.js';
-import type { KubeObject } from '../api/types.js';
+import { ReconcileLoop } from '../api/reconcile-loop.js';
+import type { ObjectStore } from '../api/store.js';
+import { conditionTrue, type KubeObject } from '../api/types.js';
 
 interface Port {
   name?: string;
@@ -38,7 +39,7 @@ export interface EndpointGroup {
 }
 
 export function podView(p: KubeObject): PodView | undefined {
-  const status = (p['status'] ?? {}) as { podIP?: string; conditions?: Array<{ type: string; status: string }> };
+  const status = (p['status'] ?? {}) as { podIP?: string };
   const spec = (p['spec'] ?? {}) as { nodeName?: string; containers?: Array<{ ports?: PodView['containerPorts'] }> };
   if (!status.podIP) return undefined;
   return {
@@ -47,7 +48,7 @@ export function podView(p: KubeObject): PodView | undefined {
     uid: p.metadata.uid ?? '',
     ip: status.podIP,
     ...(spec.nodeName ? { nodeName: spec.nodeName } : {}),
-    ready: (status.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True'),
+    ready: conditionTrue(p, 'Ready'),
     terminating: Boolean(p.metadata.deletionTimestamp),
     containerPorts: (spec.containers ?? []).flatMap((c) => c.ports ?? []),
   };
@@ -133,34 +134,21 @@ const MANAGED_BY = 'endpointslice.kubernetes.io/managed-by';
 const CONTROLLER = 'endpointslice-controller.k8s.io';
 
 export class EndpointControllers {
-  private watches: WatchHandle[] = [];
-  private pending = false;
+  private readonly loop: ReconcileLoop;
 
   constructor(
     private readonly store: ObjectStore,
     private readonly log: (line: string) => void = () => {},
-  ) {}
+  ) {
+    this.loop = new ReconcileLoop(store, ['services', 'pods'], () => this.reconcile(), (e) => this.log(`endpoints: ${e instanceof Error ? e.message : String(e)}`), 100);
+  }
 
   start(): void {
-    for (const r of ['services', 'pods']) this.watches.push(this.store.watch(r, {}, () => this.queue()));
+    this.loop.start();
   }
 
   stop(): void {
-    for (const w of this.watches) w.stop();
-  }
-
-  private queue(): void {
-    if (this.pending) return;
-    this.pending = true;
-    setImmediate(() => {
-      this.pending = false;
-      try {
-        this.reconcile();
-      } catch (e) {
-        this.log(`endpoints: ${e instanceof Error ? e.message : String(e)}`);
-        setTimeout(() => this.queue(), 100);
-      }
-    });
+    this.loop.stop();
   }
 
   reconcile(): void {

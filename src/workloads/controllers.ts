@@ -1,8 +1,9 @@
 // Deployment, ReplicaSet and DaemonSet controllers and the scheduler, driven
 // by store watches. Every change schedules one reconcile pass (coalesced);
 // each pass compares what is with what should be and writes the difference.
-import type { ObjectStore, WatchHandle } from '../api/store.js';
-import { rfc3339, type KubeObject } from '../api/types.js';
+import { ReconcileLoop } from '../api/reconcile-loop.js';
+import type { ObjectStore } from '../api/store.js';
+import { conditionTrue, rfc3339, type KubeObject } from '../api/types.js';
 import { recordEvent } from '../controlplane/events.js';
 import { podsToDelete, podTemplateHash, schedule, type NodeFacts, type PodFacts } from './decisions.js';
 
@@ -31,47 +32,27 @@ function ownerRef(owner: KubeObject): Record<string, unknown> {
   return { apiVersion: owner.apiVersion, kind: owner.kind, name: owner.metadata.name, uid: owner.metadata.uid, controller: true, blockOwnerDeletion: true };
 }
 
-function isPodReady(p: KubeObject): boolean {
-  const st = (p['status'] ?? {}) as { conditions?: Array<{ type: string; status: string }> };
-  return (st.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True');
-}
-
 function podFacts(p: KubeObject): PodFacts {
   const nodeName = (p['spec'] as { nodeName?: string } | undefined)?.nodeName;
-  return { name: p.metadata.name ?? '', ready: isPodReady(p), creationTimestamp: p.metadata.creationTimestamp ?? '', ...(nodeName ? { nodeName } : {}) };
+  return { name: p.metadata.name ?? '', ready: conditionTrue(p, 'Ready'), creationTimestamp: p.metadata.creationTimestamp ?? '', ...(nodeName ? { nodeName } : {}) };
 }
 
 export class WorkloadControllers {
-  private watches: WatchHandle[] = [];
-  private pending = false;
+  private readonly loop: ReconcileLoop;
 
   constructor(
     private readonly store: ObjectStore,
     private readonly log: (line: string) => void = () => {},
-  ) {}
+  ) {
+    this.loop = new ReconcileLoop(store, ['deployments.apps', 'replicasets.apps', 'daemonsets.apps', 'pods', 'nodes'], () => this.reconcile(), (e) => this.log(`controllers: ${e instanceof Error ? e.message : String(e)}`), 200);
+  }
 
   start(): void {
-    for (const r of ['deployments.apps', 'replicasets.apps', 'daemonsets.apps', 'pods', 'nodes']) {
-      this.watches.push(this.store.watch(r, {}, () => this.queue()));
-    }
+    this.loop.start();
   }
 
   stop(): void {
-    for (const w of this.watches) w.stop();
-  }
-
-  private queue(): void {
-    if (this.pending) return;
-    this.pending = true;
-    setImmediate(() => {
-      this.pending = false;
-      try {
-        this.reconcile();
-      } catch (e) {
-        this.log(`controllers: ${e instanceof Error ? e.message : String(e)}`);
-        setTimeout(() => this.queue(), 200);
-      }
-    });
+    this.loop.stop();
   }
 
   reconcile(): void {
@@ -216,7 +197,7 @@ export class WorkloadControllers {
       }
     }
     const now = this.ownedPods(rs);
-    const ready = now.filter(isPodReady).length;
+    const ready = now.filter((p) => conditionTrue(p, 'Ready')).length;
     const status = {
       replicas: now.length,
       fullyLabeledReplicas: now.length,
@@ -233,11 +214,10 @@ export class WorkloadControllers {
 
   private nodes(): NodeFacts[] {
     return this.store.list('nodes').items.map((n) => {
-      const st = (n['status'] ?? {}) as { conditions?: Array<{ type: string; status: string }> };
       const sp = (n['spec'] ?? {}) as { unschedulable?: boolean; taints?: NodeFacts['taints'] };
       return {
         name: n.metadata.name ?? '',
-        ready: (st.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True'),
+        ready: conditionTrue(n, 'Ready'),
         unschedulable: Boolean(sp.unschedulable),
         labels: n.metadata.labels ?? {},
         taints: sp.taints ?? [],
@@ -255,7 +235,7 @@ export class WorkloadControllers {
       if (!pods.some((p) => (p['spec'] as { nodeName?: string }).nodeName === n.name)) this.createPod(ds, template, { nodeName: n.name }, 'daemonset-controller');
     }
     const now = this.ownedPods(ds);
-    const ready = now.filter(isPodReady).length;
+    const ready = now.filter((p) => conditionTrue(p, 'Ready')).length;
     const status = {
       currentNumberScheduled: now.length,
       desiredNumberScheduled: eligible.length,
