@@ -6,6 +6,7 @@ import { execa } from 'execa';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { CLI, ROOT, sandbox, type Sandbox } from '../helpers/cli.js';
+import { courseLabYaml } from '../helpers/course.js';
 import { labNetns } from '../helpers/root-snapshot.js';
 
 describe('in a container', () => {
@@ -17,18 +18,8 @@ describe('in a container', () => {
     lab = path.join(sb.dir, 'ct.yaml');
     writeFileSync(
       lab,
-      `apiVersion: nslab/v1alpha1
-kind: Lab
-metadata: {name: it-container}
-spec:
-  networks:
-  - {name: lan, cidr: 192.168.10.0/24, gateway: 192.168.10.1}
-  nodes:
-  - {name: master, roles: [control-plane], nics: [{network: lan, address: 192.168.10.210}]}
-  - {name: worker, nics: [{network: lan, address: 192.168.10.220}]}
-  hosts:
-  - {name: console, nics: [{network: lan, address: 192.168.10.208}]}
-  checks:
+      courseLabYaml('it-container', {
+        tail: `  checks:
   - name: the console reaches the master
     from: host/console
     run: ping -c1 -W2 {{ node "master" "ip" }}
@@ -37,6 +28,7 @@ spec:
     run: ip route get 10.10.1.9
     expect: {stdout: "via 192.168.10.220"}
 `,
+      }),
     );
   });
 
