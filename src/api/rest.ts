@@ -133,7 +133,7 @@ function requireVerb(t: ResourceTarget, verb: string): void {
 export function handleGet(ctx: RestContext, t: ResourceTarget): void {
   requireVerb(t, 'get');
   const obj = ctx.store.get(resourceKey(t.rt), t.namespace, t.name ?? '');
-  if (t.subresource === 'scale') return send(ctx.res, 200, toScale(t.rt, obj));
+  if (t.subresource === 'scale') return send(ctx.res, 200, toScale(obj));
   writeObject(ctx, t.rt, 200, obj, negotiateOutput(ctx.req.headers.accept));
 }
 
@@ -198,7 +198,7 @@ export async function handlePatch(ctx: RestContext, t: ResourceTarget): Promise<
   const isDryRun = dryRun(ctx.query);
 
   if (t.subresource === 'scale') {
-    const patched = applyPatch(type, toScale(t.rt, current), patch, 'Scale');
+    const patched = applyPatch(type, toScale(current), patch, 'Scale');
     if (!isRecord(patched)) throw badRequest('the patch must produce an object');
     return updateScale(ctx, t, patched as KubeObject, isDryRun);
   }
@@ -287,7 +287,7 @@ export async function handleDeleteCollection(ctx: RestContext, t: ResourceTarget
 
 // ---- scale subresource -------------------------------------------------------
 
-function toScale(rt: ResourceType, obj: KubeObject): KubeObject {
+function toScale(obj: KubeObject): KubeObject {
   const m = obj.metadata;
   const metadata: KubeObject['metadata'] = { name: m.name ?? '' };
   if (m.namespace) metadata.namespace = m.namespace;
@@ -316,7 +316,7 @@ function updateScale(ctx: RestContext, t: ResourceTarget, scale: KubeObject, isD
   if (rv) current.metadata.resourceVersion = rv;
   current['spec'] = { ...rec(current['spec']), replicas };
   const updated = ctx.store.update(key, current, { dryRun: isDryRun });
-  send(ctx.res, 200, toScale(t.rt, updated));
+  send(ctx.res, 200, toScale(updated));
 }
 
 /** 405 for methods a path does not take, in the apiserver's words. */

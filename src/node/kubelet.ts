@@ -3,7 +3,6 @@
 // containers), restarts containers per restartPolicy with back-off, reports
 // status, and tears pods down gracefully when they are deleted.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
 import { link, mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { PassThrough, Writable, type Readable } from 'node:stream';
@@ -180,7 +179,7 @@ export class Kubelet {
     try {
       run.ip ??= this.ipam.allocate(run.uid);
       await mkdir(run.dir, { recursive: true, mode: 0o700 });
-      const mounts = await this.writePodFiles(pod, run, spec);
+      const mounts = await this.writePodFiles(run, spec);
       run.pausePid = await createSandbox(
         {
           nodeNetns: this.o.node.netns,
@@ -216,7 +215,7 @@ export class Kubelet {
   }
 
   /** resolv.conf, hosts, hostname, volumes and nginx files; returns the mounts the sandbox needs. */
-  private async writePodFiles(pod: KubeObject, run: PodRun, spec: PodSpec): Promise<Mount[]> {
+  private async writePodFiles(run: PodRun, spec: PodSpec): Promise<Mount[]> {
     const etc = path.join(run.dir, 'etc');
     await mkdir(etc, { recursive: true });
     await writeFile(

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { rows, sandbox, type Sandbox } from '../helpers/cli.js';
-import { courseLabYaml, until } from '../helpers/course.js';
+import { courseLabYaml, readyPodRows, until, upLab } from '../helpers/course.js';
 
 const MANIFESTS = path.resolve(import.meta.dirname, '../../../shared/reference/manifests');
 const LAB = 'it-dns';
@@ -45,23 +45,17 @@ describe('cluster DNS', () => {
 
   beforeAll(async () => {
     sb = sandbox();
-    const lab = path.join(sb.dir, `${LAB}.yaml`);
-    writeFileSync(
-      lab,
+    await upLab(
+      sb,
+      LAB,
       courseLabYaml(LAB, {
         hosts: '  - name: resolver\n    nics: [{network: lan, address: 192.168.10.53}]\n    dnsRecords: {example.com: 203.0.113.10}\n',
       }),
     );
-    const up = await sb.nslab(['up', lab]);
-    expect(up.exitCode, up.stdout + up.stderr).toBe(0);
     writeFileSync(path.join(sb.dir, 'extra.yaml'), EXTRA);
     const apply = await sb.kubectl(['apply', '-f', path.join(MANIFESTS, 'ngx-conf.yml'), '-f', path.join(MANIFESTS, 'ngx-dep.yml'), '-f', path.join(MANIFESTS, 'ngx-svc.yml'), '-f', path.join(sb.dir, 'extra.yaml')]);
     expect(apply.exitCode, apply.stderr).toBe(0);
-    const ready = await until('2 ready nginx pods', async () => {
-      const r = await sb.kubectl(['get', 'pod', '-l', 'app=ngx-dep', '-o', 'wide', '--no-headers']);
-      const p = r.exitCode === 0 && r.stdout.trim() ? rows(r.stdout) : [];
-      return p.length === 2 && p.every((c) => c[1] === '1/1') ? p : undefined;
-    });
+    const ready = await readyPodRows(sb, 'app=ngx-dep', 2);
     pod = ready[0]?.[0] ?? '';
     podIPs = ready.map((c) => c[5] ?? '').sort();
     clusterIP = (await sb.kubectl(['get', 'svc', 'ngx-svc', '-o', 'jsonpath={.spec.clusterIP}'])).stdout;

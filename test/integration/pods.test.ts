@@ -3,10 +3,9 @@
 // exec, logs, delete/replace, scale, restart of a killed nginx.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execa } from 'execa';
-import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { rows, sandbox, type Sandbox } from '../helpers/cli.js';
-import { courseLabYaml, until } from '../helpers/course.js';
+import { courseLabYaml, until, upLab } from '../helpers/course.js';
 import { labNetns } from '../helpers/root-snapshot.js';
 
 const MANIFESTS = path.resolve(import.meta.dirname, '../../../shared/reference/manifests');
@@ -45,13 +44,7 @@ describe('pods for real', () => {
 
   beforeAll(async () => {
     sb = sandbox();
-    const lab = path.join(sb.dir, `${LAB}.yaml`);
-    writeFileSync(
-      lab,
-      courseLabYaml(LAB),
-    );
-    const up = await sb.nslab(['up', lab]);
-    expect(up.exitCode, up.stdout + up.stderr).toBe(0);
+    await upLab(sb, LAB, courseLabYaml(LAB));
   });
 
   afterAll(async () => {

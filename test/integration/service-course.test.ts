@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { rows, sandbox, type Sandbox } from '../helpers/cli.js';
-import { courseLabYaml, until } from '../helpers/course.js';
+import { courseLabYaml, readyPodRows, until, upLab } from '../helpers/course.js';
 
 const MANIFESTS = path.resolve(import.meta.dirname, '../../../shared/reference/manifests');
 const LAB = 'it-svc';
@@ -18,24 +18,13 @@ describe('Services through kube-proxy iptables rules', () => {
   let pods: Array<{ name: string; ip: string }> = [];
   let clusterIP = '';
 
-  const readyPods = () =>
-    until('2 ready nginx pods', async () => {
-      const r = await sb.kubectl(['get', 'pod', '-l', 'app=ngx-dep', '-o', 'wide', '--no-headers']);
-      const p = r.exitCode === 0 && r.stdout.trim() ? rows(r.stdout) : [];
-      return p.length === 2 && p.every((c) => c[1] === '1/1' && c[2] === 'Running') ? p.map((c) => ({ name: c[0] ?? '', ip: c[5] ?? '' })) : undefined;
-    });
+  const readyPods = async () => (await readyPodRows(sb, 'app=ngx-dep', 2)).map((c) => ({ name: c[0] ?? '', ip: c[5] ?? '' }));
   const natRules = async (node: string) => (await sb.nslab(['exec', '--lab', LAB, `node/${node}`, '--', 'iptables-save', '-t', 'nat'])).stdout;
   const fromConsole = (url: string) => sb.nslab(['exec', '--lab', LAB, 'host/console', '--', 'curl', '-s', '-m', '2', url]);
 
   beforeAll(async () => {
     sb = sandbox();
-    const lab = path.join(sb.dir, `${LAB}.yaml`);
-    writeFileSync(
-      lab,
-      courseLabYaml(LAB),
-    );
-    const up = await sb.nslab(['up', lab]);
-    expect(up.exitCode, up.stdout + up.stderr).toBe(0);
+    await upLab(sb, LAB, courseLabYaml(LAB));
     const apply = await sb.kubectl(['apply', '-f', path.join(MANIFESTS, 'ngx-conf.yml'), '-f', path.join(MANIFESTS, 'ngx-dep.yml'), '-f', path.join(MANIFESTS, 'ngx-svc.yml')]);
     expect(apply.exitCode, apply.stderr).toBe(0);
     pods = await readyPods();

@@ -10,7 +10,6 @@ import {
   fakeProxierConfig,
   makeService,
   makeSlice,
-  parseDump,
   sortLikeUpstream,
   testNodeName,
 } from './upstream.js';
