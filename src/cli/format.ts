@@ -37,7 +37,7 @@ export function statusText(s: LabStatus): string {
   if (s.file) lines.push(`  file:       ${s.file}`);
   if (s.createdAt) lines.push(`  up since:   ${s.createdAt}`);
   if (s.api) lines.push(`  API:        ${s.api.url} (pid ${s.api.pid}, ${s.api.alive ? 'running' : 'not running'})`);
-  lines.push(`  namespaces: ${s.namespaces.present} of ${s.namespaces.expected}${s.namespaces.missing.length ? ` (missing: ${s.namespaces.missing.join(', ')})` : ''}, and ${s.pods} of pods`);
+  lines.push(`  namespaces: ${s.namespaces.present} of ${s.namespaces.expected}${s.namespaces.missing.length ? ` (missing: ${s.namespaces.missing.join(', ')})` : ''}, plus ${s.pods} for pods`);
   for (const n of s.nodes) lines.push(`  node ${n.name}: ${n.nodeIP}, pods ${n.podCIDR}${n.roles.length ? `, ${n.roles.join(',')}` : ''} (netns ${n.netns})`);
   for (const h of s.hosts) lines.push(`  host ${h.name}: ${h.addresses.join(', ')} (netns ${h.netns})`);
   for (const w of s.warnings) lines.push(`  warning: ${w}`);
