@@ -46,8 +46,21 @@ function emptyDoc(): KubeconfigDoc {
   return { apiVersion: 'v1', kind: 'Config', clusters: [], users: [], contexts: [], 'current-context': '', preferences: {} };
 }
 
+/**
+ * The YAML parser quotes the offending line in its errors. The text may be
+ * a file root read for a user, so the error says where, not what.
+ */
+function parseYaml(text: string): unknown {
+  try {
+    return YAML.parse(text);
+  } catch (e) {
+    const at = e instanceof YAML.YAMLError && e.linePos ? ` (line ${e.linePos[0].line}, column ${e.linePos[0].col})` : '';
+    throw new Error(`the existing kubeconfig is not valid YAML${at}; fix it or move it away`);
+  }
+}
+
 function parseDoc(text: string | undefined): KubeconfigDoc {
-  const raw: unknown = text && text.trim() ? YAML.parse(text) : undefined;
+  const raw: unknown = text && text.trim() ? parseYaml(text) : undefined;
   const doc = emptyDoc();
   if (raw && typeof raw === 'object' && !Array.isArray(raw)) {
     Object.assign(doc, raw);

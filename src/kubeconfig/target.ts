@@ -1,15 +1,17 @@
 // Which kubeconfig file `up` writes to: the first file in $KUBECONFIG, else
 // ~/.kube/config of the user who ran sudo (so a plain `kubectl` of theirs
 // finds the lab), else root's.
-import { chown, mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { existsSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { readUserFile, writeUserFile, type Owner } from './user-file.js';
+
+export { UnsafeKubeconfigError } from './user-file.js';
 
 export interface KubeconfigTarget {
   path: string;
-  /** Owner to give a file we create (the sudo user). */
-  owner?: { uid: number; gid: number };
+  /** Whom the file is written for (the sudo user): it and new folders become theirs. */
+  owner?: Owner;
 }
 
 interface PasswdEntry {
@@ -39,28 +41,22 @@ export function resolveKubeconfigTarget(env: NodeJS.ProcessEnv = process.env): K
   return { path: path.join(os.homedir(), '.kube', 'config') };
 }
 
-export async function readIfExists(file: string): Promise<string | undefined> {
-  try {
-    return await readFile(file, 'utf8');
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw e;
-  }
+/**
+ * A file's text, or undefined if it is not there. Read on behalf of the
+ * target's owner, or else of whoever owns the folder the file is in: a
+ * symlink to a file they do not own, or a file they cannot read, is refused
+ * (UnsafeKubeconfigError), so root never reads for them what they could not.
+ */
+export async function readIfExists(file: string | KubeconfigTarget): Promise<string | undefined> {
+  return typeof file === 'string' ? readUserFile(file) : readUserFile(file.path, file.owner);
 }
 
-/** Write atomically with mode 0600, giving new files and folders to the owner. */
+/**
+ * Replace the kubeconfig atomically with mode 0600, for the target's owner
+ * (the sudo user): the file and any folder created for it become theirs.
+ * Throws UnsafeKubeconfigError, naming the path and what to do, rather than
+ * write through a symlink into something the user does not own.
+ */
 export async function writeKubeconfigFile(target: KubeconfigTarget, text: string): Promise<void> {
-  const dir = path.dirname(target.path);
-  if (!existsSync(dir)) {
-    await mkdir(dir, { recursive: true, mode: 0o700 });
-    if (target.owner) await chown(dir, target.owner.uid, target.owner.gid);
-  }
-  // An existing file keeps its owner; a new one goes to the sudo user.
-  const owner = existsSync(target.path)
-    ? await stat(target.path).then((s) => ({ uid: s.uid, gid: s.gid }))
-    : target.owner;
-  const tmp = `${target.path}.nslab-${process.pid}`;
-  await writeFile(tmp, text, { mode: 0o600 });
-  if (owner) await chown(tmp, owner.uid, owner.gid);
-  await rename(tmp, target.path);
+  await writeUserFile(target.path, text, target.owner);
 }
