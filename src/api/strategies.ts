@@ -5,6 +5,7 @@
 
 import type { FieldError } from './errors.js';
 import { labelSelectorFromObject } from './selectors.js';
+import { configMapErrors, podSpecPathErrors } from './validation-paths.js';
 import { arr, isRecord, rec, str, strMap, type JsonRecord, type KubeObject } from './types.js';
 
 export interface Strategy {
@@ -135,6 +136,8 @@ function validatePodSpec(spec: JsonRecord, path: string): FieldError[] {
     if (!str(cr['name'])) errs.push(required(`${path}.containers[${i}].name`));
     if (!str(cr['image'])) errs.push(required(`${path}.containers[${i}].image`));
   });
+  // Names and paths the kubelet joins into host paths.
+  errs.push(...podSpecPathErrors(spec, path));
   return errs;
 }
 
@@ -253,6 +256,9 @@ export const STRATEGIES: Record<string, Strategy> = {
   },
   Node: {
     prepareForUpdate: keepStatus,
+  },
+  ConfigMap: {
+    validate: configMapErrors,
   },
   Service: {
     prepareForCreate(o) {

@@ -2,11 +2,12 @@
 // stored the way kubectl apply leaves objects (with the last-applied
 // annotation), so a later `kubectl apply` of the same files is an update.
 import { readFile } from 'node:fs/promises';
-import YAML, { LineCounter } from 'yaml';
+import YAML, { isMap, isNode, isScalar, LineCounter } from 'yaml';
 import type { SpecProblem } from '../spec/types.js';
 import { ResourceRegistry, resourceKey } from '../api/resources.js';
 import type { ObjectStore } from '../api/store.js';
 import { isRecord, type KubeObject } from '../api/types.js';
+import { objectPathErrors, type PathFieldError } from '../api/validation-paths.js';
 
 export const LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration';
 
@@ -55,10 +56,22 @@ export function parseManifests(
         at(start, 'metadata.name', 'is required');
         continue;
       }
+      // Names the kubelet joins into host paths get the apiserver's checks before `up` builds anything.
+      const pathErrors = objectPathErrors(value as unknown as KubeObject);
+      for (const e of pathErrors) at(offsetOf(doc, e) ?? start, e.field, e.body);
+      if (pathErrors.length > 0) continue;
       manifests.push({ file, line: lines.linePos(start).line, object: value as unknown as KubeObject });
     }
   }
   return { manifests, problems };
+}
+
+/** Where the field of a path error is written: its value, or its key for a problem with the key. */
+function offsetOf(doc: YAML.Document.Parsed, e: PathFieldError): number | undefined {
+  const key = e.at[e.at.length - 1];
+  const parent = e.onKey ? doc.getIn(e.at.slice(0, -1), true) : undefined;
+  const node = isMap(parent) ? parent.items.find((p) => isScalar(p.key) && p.key.value === key)?.key : doc.getIn(e.at, true);
+  return isNode(node) ? node.range?.[0] : undefined;
 }
 
 export async function readManifests(files: string[]): Promise<{ manifests: Manifest[]; problems: SpecProblem[] }> {

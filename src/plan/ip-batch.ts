@@ -11,29 +11,60 @@ export interface IpBatches {
   configure: Array<{ netns: string; lines: string[] }>;
 }
 
+/**
+ * Why `token` cannot be one word of an `ip -batch` line, or undefined. ip
+ * splits batch lines at whitespace, reads '#' as the start of a comment, a
+ * trailing '\' as a line continuation and quotes as grouping, so a token
+ * holding any of these (or a control character, or nothing at all) would
+ * make ip run something other than the plan.
+ */
+export function batchTokenProblem(token: string): string | undefined {
+  if (token === '') return 'is empty';
+  const bad = /[\s#\\"'\p{Cc}]/u.exec(token);
+  return bad ? `contains ${JSON.stringify(bad[0])}` : undefined;
+}
+
+/**
+ * One batch line from its words. Names from the lab file are validated long
+ * before they get here; this refuses anything that slipped through, so a
+ * validation gap fails loudly instead of turning into a different command.
+ */
+function line(...tokens: string[]): string {
+  for (const token of tokens) {
+    const problem = batchTokenProblem(token);
+    if (problem) throw new Error(`internal error: ip -batch word ${JSON.stringify(token)} ${problem}`);
+  }
+  return tokens.join(' ');
+}
+
+// Device names always follow an explicit `name` or `dev` keyword: ip reads a
+// bare word such as "up", "help" or "h" as a keyword (`link add up type veth`
+// creates "veth0"), while the word after `name`/`dev` is always the name.
 export function renderIpBatches(plan: TopologyPlan): IpBatches {
-  const create = allNetns(plan).map((ns) => `netns add ${ns}`);
+  const create = allNetns(plan).map((ns) => line('netns', 'add', ns));
   for (const m of machines(plan)) {
     for (const nic of m.nics) {
-      create.push(`link add ${nic.ifname} netns ${m.netns} type veth peer name ${nic.segmentPort} netns ${nic.segmentNetns}`);
+      create.push(
+        line('link', 'add', 'name', nic.ifname, 'netns', m.netns, 'type', 'veth', 'peer', 'name', nic.segmentPort, 'netns', nic.segmentNetns),
+      );
     }
   }
 
   const configure: IpBatches['configure'] = [];
   for (const s of plan.segments) {
-    const lines = ['link set lo up', `link add ${SEGMENT_BRIDGE} type bridge`];
-    if (s.gateway) lines.push(`addr add ${s.gateway} dev ${SEGMENT_BRIDGE}`);
-    lines.push(`link set ${SEGMENT_BRIDGE} up`);
-    for (const port of s.ports) lines.push(`link set ${port} master ${SEGMENT_BRIDGE} up`);
+    const lines = [line('link', 'set', 'dev', 'lo', 'up'), line('link', 'add', 'name', SEGMENT_BRIDGE, 'type', 'bridge')];
+    if (s.gateway) lines.push(line('addr', 'add', s.gateway, 'dev', SEGMENT_BRIDGE));
+    lines.push(line('link', 'set', 'dev', SEGMENT_BRIDGE, 'up'));
+    for (const port of s.ports) lines.push(line('link', 'set', 'dev', port, 'master', SEGMENT_BRIDGE, 'up'));
     configure.push({ netns: s.netns, lines });
   }
   for (const m of machines(plan)) {
-    const lines = ['link set lo up'];
+    const lines = [line('link', 'set', 'dev', 'lo', 'up')];
     for (const nic of m.nics) {
-      lines.push(`addr add ${nic.address}/${nic.prefix} dev ${nic.ifname}`, `link set ${nic.ifname} up`);
+      lines.push(line('addr', 'add', `${nic.address}/${nic.prefix}`, 'dev', nic.ifname), line('link', 'set', 'dev', nic.ifname, 'up'));
     }
     if (m.kind === 'node') lines.push(...podNetworkLines(m as PlannedNode));
-    if (m.defaultRoute) lines.push(`route add default via ${m.defaultRoute.via} dev ${m.defaultRoute.dev}`);
+    if (m.defaultRoute) lines.push(line('route', 'add', 'default', 'via', m.defaultRoute.via, 'dev', m.defaultRoute.dev));
     configure.push({ netns: m.netns, lines });
   }
   return { create, configure };
@@ -41,10 +72,10 @@ export function renderIpBatches(plan: TopologyPlan): IpBatches {
 
 function podNetworkLines(node: PlannedNode): string[] {
   return [
-    `link add ${POD_BRIDGE} type bridge`,
-    `addr add ${node.podGateway} dev ${POD_BRIDGE}`,
-    `link set ${POD_BRIDGE} up`,
-    ...node.podRoutes.map((r) => `route add ${r.dst} via ${r.via} dev ${r.dev}`),
+    line('link', 'add', 'name', POD_BRIDGE, 'type', 'bridge'),
+    line('addr', 'add', node.podGateway, 'dev', POD_BRIDGE),
+    line('link', 'set', 'dev', POD_BRIDGE, 'up'),
+    ...node.podRoutes.map((r) => line('route', 'add', r.dst, 'via', r.via, 'dev', r.dev)),
   ];
 }
 

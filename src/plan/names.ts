@@ -30,8 +30,13 @@ export function networkNetns(lab: string, network: string, machine?: string): st
     : `${labNetnsPrefix(lab)}net-${network}.${machine}`;
 }
 
+/** Linux NAME_MAX: a netns name is a file name in /run/netns and /etc/netns. */
+export const NETNS_NAME_MAX = 255;
+
 export function podNetns(lab: string, namespace: string, pod: string): string {
-  return `${labNetnsPrefix(lab)}pod-${namespace}.${pod}`;
+  // A pod name may be 253 bytes long, so the whole name may not fit; the
+  // lab prefix stays whole, so `down` still finds the namespace.
+  return fitBytes(`${labNetnsPrefix(lab)}pod-${namespace}.${pod}`, NETNS_NAME_MAX, 16);
 }
 
 /** The lab a netns belongs to, or undefined if it is not an nslab netns. */
@@ -45,20 +50,52 @@ function shortHash(text: string, hexChars: number): string {
   return createHash('sha256').update(text).digest('hex').slice(0, hexChars);
 }
 
+/** Characters an interface name nslab derives may hold (see ifnameProblem in src/spec/names.ts). */
+const IFNAME_SAFE = /^[A-Za-z0-9_.-]+$/;
+
 /**
- * A readable interface name for `wanted` that fits IFNAME_MAX. Names that fit
- * are kept; longer ones become a prefix plus a hash of the whole name, so two
- * long names sharing a prefix still differ. `taken` holds names already used
- * in the same netns; on a (astronomically unlikely) hash clash the hash grows.
+ * The first characters of `text` that fit in `maxBytes` UTF-8 bytes, never
+ * cutting a character in two.
+ */
+export function bytePrefix(text: string, maxBytes: number): string {
+  let out = '';
+  let bytes = 0;
+  for (const ch of text) {
+    const n = Buffer.byteLength(ch);
+    if (bytes + n > maxBytes) break;
+    out += ch;
+    bytes += n;
+  }
+  return out;
+}
+
+/** `name` itself when it fits in `maxBytes`, else a prefix of it plus a hash of all of it. */
+function fitBytes(name: string, maxBytes: number, hexChars: number): string {
+  if (Buffer.byteLength(name) <= maxBytes) return name;
+  return `${bytePrefix(name, maxBytes - hexChars - 1)}-${shortHash(name, hexChars)}`;
+}
+
+/**
+ * A readable interface name for `wanted` that fits IFNAME_MAX bytes. Names
+ * that fit (and hold only [A-Za-z0-9_.-]) are kept; others become a prefix
+ * plus a hash of the whole name, so two long names sharing a prefix still
+ * differ. Lengths are counted in bytes, as the kernel counts them, and
+ * characters outside the safe set are left out of the prefix. `taken` holds
+ * names already used in the same netns; on a (astronomically unlikely) hash
+ * clash the hash grows.
  */
 export function deriveIfname(wanted: string, taken: ReadonlySet<string>): string {
-  if (Buffer.byteLength(wanted) <= IFNAME_MAX && !taken.has(wanted)) return wanted;
+  if (Buffer.byteLength(wanted) <= IFNAME_MAX && IFNAME_SAFE.test(wanted) && !wanted.startsWith('-') && !taken.has(wanted)) {
+    return wanted;
+  }
+  const safe = [...wanted].filter((ch) => IFNAME_SAFE.test(ch)).join('');
   for (let hexChars = 4; hexChars <= 12; hexChars += 2) {
-    const prefix = wanted.slice(0, IFNAME_MAX - hexChars - 1).replace(/-+$/, '');
+    // The safe set is ASCII, so characters and bytes agree from here on.
+    const prefix = safe.slice(0, IFNAME_MAX - hexChars - 1).replace(/^-+|-+$/g, '') || 'if';
     const candidate = `${prefix}-${shortHash(wanted, hexChars)}`;
     if (!taken.has(candidate)) return candidate;
   }
-  throw new Error(`cannot derive a unique interface name for "${wanted}"`);
+  throw new Error(`cannot derive a unique interface name for ${JSON.stringify(wanted)}`);
 }
 
 /** Host-side veth name of a pod, as the CNI bridge plugin names it: veth + 8 hex. */

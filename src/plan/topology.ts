@@ -101,7 +101,8 @@ export function planTopology(lab: LabSpec): TopologyPlan {
       const network = networks.get(nic.network);
       if (!network) throw new Error(`${m.name}: unknown network ${nic.network}`);
       const segment = segmentFor(network, m.name);
-      const port = deriveIfname(`${m.name}-${nic.name}`, new Set(segment.ports));
+      // Unique in the segment netns, which also holds lo and the bridge.
+      const port = deriveIfname(`${m.name}-${nic.name}`, new Set(['lo', SEGMENT_BRIDGE, ...segment.ports]));
       segment.ports.push(port);
       return {
         ifname: nic.name,

@@ -57,15 +57,35 @@ export const LABEL_VALUE_RULE =
  */
 export const NODE_RESERVED_IFNAMES: ReadonlySet<string> = new Set(['cni0', 'flannel.1', 'kube-ipvs0']);
 
-/** Why a Linux interface name is invalid, or undefined when the kernel accepts it. */
+/** The characters nslab accepts in an interface name: what `ip -batch` and every tool read as one plain word. */
+export const IFNAME_CHARS = /^[A-Za-z0-9_.-]+$/;
+
+/** A character as a message can show it: control and other invisible characters as \uXXXX escapes. */
+export function showChar(ch: string): string {
+  if (ch === ' ') return 'a space';
+  return /^[\x21-\x7e]$/.test(ch) ? `'${ch}'` : `\\u${(ch.codePointAt(0) ?? 0).toString(16).padStart(4, '0')}`;
+}
+
+/**
+ * Why an interface name is invalid, or undefined when nslab accepts it. The
+ * kernel would take more (any byte but '/', ':', whitespace and NUL), but a
+ * name goes unquoted into `ip -batch` lines, where '#' starts a comment, '\\'
+ * joins lines and quotes group words; so only [A-Za-z0-9_.-] is allowed, and
+ * the length is counted in bytes (IFNAMSIZ is 16 including the NUL).
+ */
 export function ifnameProblem(name: string): string | undefined {
   const bytes = Buffer.byteLength(name);
   if (bytes === 0 || bytes > IFNAME_MAX_BYTES) {
     return `must be 1-${IFNAME_MAX_BYTES} bytes long, as Linux interface names are (e.g. eth1 or enp0s8)`;
   }
+  if (!IFNAME_CHARS.test(name)) {
+    const bad = [...name].find((ch) => !IFNAME_CHARS.test(ch)) ?? '';
+    return `may contain only letters, digits, '_', '.' and '-' (e.g. eth1 or enp0s8), not ${showChar(bad)}`;
+  }
+  // Tools given the name as an argument (iptables -o, flannel --iface) would read it as an option.
+  if (name.startsWith('-')) return `cannot start with '-'; use a name such as eth1`;
+  // The kernel's dev_valid_name refuses these two.
   if (name === '.' || name === '..') return `cannot be "${name}"; use a name such as eth1`;
-  // The kernel's dev_valid_name refuses '/', ':' and whitespace.
-  if (/[/:\s]/.test(name)) return `cannot contain '/', ':' or whitespace; use a name such as eth1`;
   if (name === 'lo') return `"lo" is the loopback interface every machine already has; pick another name such as eth1`;
   return undefined;
 }

@@ -27,6 +27,7 @@ import {
   isLabelValue,
   labelKeyProblem,
   listWords,
+  showChar,
 } from './names.js';
 import { implicit, type At, type Fields, type Slot, type Val, type Walker } from './walker.js';
 
@@ -380,12 +381,27 @@ function readDomain(w: Walker, cluster: Fields): string | undefined {
   return undefined;
 }
 
+/** C0 controls (NUL, newline, escape, ...), DEL and C1 controls: never part of a path someone means. */
+const CONTROL_CHAR = /\p{Cc}/u;
+
+/**
+ * Manifest paths may point outside the lab file's folder (labs share manifest
+ * folders, e.g. ../manifests/x.yml): nslab only reads them, and whoever runs
+ * `sudo nslab up` can read any file anyway. What is refused is what no one
+ * means to write and what would break the file system calls: control
+ * characters, NUL among them.
+ */
 function readManifests(w: Walker, spec: Fields, opts: ReadOptions): string[] {
   return readList(spec, 'manifests', (s) => {
     const v = w.string(s);
     if (!v) return undefined;
     if (v.value.trim() === '') {
       w.report(v.at, 'is empty; give the path of a manifest file, relative to the lab file');
+      return undefined;
+    }
+    const control = CONTROL_CHAR.exec(v.value);
+    if (control) {
+      w.report(v.at, `contains the control character ${showChar(control[0])}; give the plain path of a manifest file`);
       return undefined;
     }
     const path = resolve(opts.labDir, v.value);

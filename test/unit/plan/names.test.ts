@@ -1,5 +1,16 @@
 import { describe, expect, it } from 'vitest';
-import { deriveIfname, hostNetns, IFNAME_MAX, labOfNetns, networkNetns, nodeNetns, podHostVeth } from '../../../src/plan/names.js';
+import {
+  bytePrefix,
+  deriveIfname,
+  hostNetns,
+  IFNAME_MAX,
+  labOfNetns,
+  NETNS_NAME_MAX,
+  networkNetns,
+  nodeNetns,
+  podHostVeth,
+  podNetns,
+} from '../../../src/plan/names.js';
 
 describe('namespace names', () => {
   it('carry the lab name so two labs never clash', () => {
@@ -7,6 +18,14 @@ describe('namespace names', () => {
     expect(nodeNetns('other', 'worker')).not.toBe(nodeNetns('default', 'worker'));
     expect(hostNetns('default', 'console')).toBe('nslab-default.host-console');
     expect(networkNetns('vbox', 'nat', 'master')).toBe('nslab-vbox.net-nat.master');
+  });
+
+  it('fit a pod netns in NAME_MAX bytes even for a 253-character pod name, keeping the lab prefix', () => {
+    expect(podNetns('default', 'default', 'ngx-dep-1')).toBe('nslab-default.pod-default.ngx-dep-1');
+    const long = (c: string) => podNetns('l'.repeat(63), 'n'.repeat(63), c.repeat(253));
+    expect(Buffer.byteLength(long('a'))).toBe(NETNS_NAME_MAX);
+    expect(labOfNetns(long('a'))).toBe('l'.repeat(63));
+    expect(long('a')).not.toBe(long('b'));
   });
 
   it('give back their lab, even when a lab name looks like a prefix of another', () => {
@@ -35,6 +54,21 @@ describe('interface names', () => {
     const second = deriveIfname('some-really-long-name', new Set([first]));
     expect(second).not.toBe(first);
     expect(Buffer.byteLength(second)).toBeLessThanOrEqual(IFNAME_MAX);
+  });
+
+  // Hole 6: the old code cut long names by UTF-16 units, so multibyte text
+  // came out longer than IFNAMSIZ allows (and unsafe for ip -batch).
+  it('count bytes, not UTF-16 units, and keep only [A-Za-z0-9_.-]', () => {
+    for (const wanted of ['é'.repeat(20), 'ééééééé-e', '網卡網卡網卡-eth0', 'a#b\\c"d e-eth0', '-'.repeat(20)]) {
+      const name = deriveIfname(wanted, new Set());
+      expect(Buffer.byteLength(name), wanted).toBeLessThanOrEqual(IFNAME_MAX);
+      expect(name, wanted).toMatch(/^[A-Za-z0-9_.][A-Za-z0-9_.-]*$/);
+    }
+    // Different long names that clean up to the same prefix still differ.
+    expect(deriveIfname('é'.repeat(20), new Set())).not.toBe(deriveIfname('è'.repeat(20), new Set()));
+    expect(bytePrefix('aé網b', 3)).toBe('aé');
+    expect(bytePrefix('aé網b', 5)).toBe('aé');
+    expect(bytePrefix('aé網b', 6)).toBe('aé網');
   });
 
   it('name pod veths like the CNI bridge plugin does', () => {

@@ -38,8 +38,33 @@ describe('name rules', () => {
     expect(ifnameProblem('a'.repeat(16))).toContain('1-15 bytes');
     // Bytes, not characters: 8 two-byte characters are 16 bytes.
     expect(ifnameProblem('é'.repeat(8))).toContain('1-15 bytes');
-    expect(ifnameProblem('..')).toBeDefined();
-    expect(ifnameProblem('a\tb')).toContain('whitespace');
+    expect(ifnameProblem('..')).toContain('cannot be ".."');
+    expect(ifnameProblem('.')).toContain('cannot be "."');
+    expect(ifnameProblem('a\tb')).toContain('not \\u0009');
+  });
+
+  // Hole 6: these reached `ip -batch` unquoted, where '#' starts a comment,
+  // '\' joins lines and quotes group words.
+  it('interface names hold only letters, digits, _, . and - (what ip -batch reads as one word)', () => {
+    expect(ifnameProblem('my_nic-1.2')).toBeUndefined();
+    for (const [name, shown] of [
+      ['eth#1', "'#'"],
+      ['eth\\1', "'\\'"],
+      ['eth"1', `'"'`],
+      ["eth'1", `'\''`],
+      ['eth 1', 'a space'],
+      ['eth\u00001', '\\u0000'],
+      ['eth\n1', '\\u000a'],
+      ['eth\u007f', '\\u007f'],
+      ['é', '\\u00e9'],
+      ['eth/0', "'/'"],
+      ['eth0:1', "':'"],
+    ] as const) {
+      expect(ifnameProblem(name), name).toBe(`may contain only letters, digits, '_', '.' and '-' (e.g. eth1 or enp0s8), not ${shown}`);
+    }
+    // Multibyte text is refused whatever its length; 5 three-byte characters are 15 bytes.
+    expect(ifnameProblem('網卡網卡網')).toContain('not \\u7db2');
+    expect(ifnameProblem('-eth0')).toContain("cannot start with '-'");
   });
 });
 

@@ -561,9 +561,19 @@ describe('machine and NIC problems', () => {
   it('reports NIC names Linux would refuse', () => {
     const cases = [
       ['averyveryverylongname', 'must be 1-15 bytes long'],
-      ['"eth/0"', "cannot contain '/', ':' or whitespace"],
-      ['"eth 0"', "cannot contain '/', ':' or whitespace"],
-      ['"eth0:1"', "cannot contain '/', ':' or whitespace"],
+      ['"eth/0"', "may contain only letters, digits, '_', '.' and '-' (e.g. eth1 or enp0s8), not '/'"],
+      ['"eth 0"', 'not a space'],
+      ['"eth0:1"', "not ':'"],
+      ['"eth#1"', "not '#'"],
+      ['"eth\\\\1"', "not '\\'"],
+      ['"eth\\"1"', `not '"'`],
+      ["\"eth'1\"", "not '''"],
+      ['"eth\\x001"', 'not \\u0000'],
+      ['"eth\\t1"', 'not \\u0009'],
+      ['"ethé"', 'not \\u00e9'],
+      ['"é.é.é.é.é.é.é.é"', 'must be 1-15 bytes long'],
+      ['"."', 'cannot be "."'],
+      ['".."', 'cannot be ".."'],
       ['lo', '"lo" is the loopback interface'],
       ['cni0', 'is a name nslab gives its own interfaces in every node'],
     ];
@@ -809,6 +819,25 @@ describe('manifest problems', () => {
     expectProblem(text, problems[1], { line: 9, near: '""', field: 'spec.manifests[2]', message: 'is empty' });
   });
 
+  // Manifests may live outside the lab file's folder (nslab only reads them),
+  // but a control character is never part of a path someone means, and a NUL
+  // made the later readFile throw outside any located error.
+  it('entries may not hold control characters', () => {
+    for (const [written, shown] of [
+      ['"a\\x00.yml"', '\\u0000'],
+      ['"a\\n.yml"', '\\u000a'],
+      ['"a\\e[31m.yml"', '\\u001b'],
+    ] as const) {
+      const text = labWith(`manifests: [${written}]`);
+      expectOnly(text, {
+        line: 9,
+        near: written,
+        field: 'spec.manifests[0]',
+        message: `contains the control character ${shown}; give the plain path of a manifest file`,
+      });
+    }
+  });
+
   it('does not look at the files unless asked', () => {
     expect(parseLabText(labWith('manifests: [missing.yml]'), '/nonexistent/lab.yaml').problems).toEqual([]);
   });
@@ -953,6 +982,25 @@ describe('loadLabFile', () => {
       ].join('\n'),
     );
     expect(error.message).toBe(error.format());
+  });
+
+  // Hole 6: a NIC name with '#' went into `ip -batch` as "link add eth#1 ...", which ip reads as "link add eth".
+  it('refuses a hostile NIC name at its FILE:LINE:COL, naming the field, as the CLI prints it (exit 2)', async () => {
+    const file = join(dir, 'lab.yaml');
+    const text = lab('networks:', LAN, 'nodes:', '- {name: m, nics: [{network: lan, address: 192.168.10.2, name: "eth#1"}]}');
+    writeFileSync(file, text);
+    expect(at(text, 8, '"eth#1"')).toEqual({ line: 8, col: 66 });
+    await expect(loadLabFile(file)).rejects.toThrow(
+      new LabFileError([
+        {
+          file,
+          line: 8,
+          col: 66,
+          field: 'spec.nodes[0].nics[0].name',
+          message: "may contain only letters, digits, '_', '.' and '-' (e.g. eth1 or enp0s8), not '#'",
+        },
+      ]),
+    );
   });
 
   it('names the file as it was given', async () => {

@@ -1,0 +1,15 @@
+// A tiny seeded PRNG for fuzz tests (mulberry32): the same seed gives the
+// same sequence on every machine, so a failing case can be replayed.
+//
+//   const next = rng(42); next(); // a float in [0, 1)
+
+export function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
