@@ -9,7 +9,10 @@
 // sync before it starts serving, answers SERVFAIL for cluster names until
 // then, and reports ready (/ready 200) only once synced. `--objects FILE`
 // serves a fixed set of objects (JSON or YAML, a List or an array) without an
-// API, for benchmarks and tests. SIGTERM/SIGINT stop it cleanly.
+// API, for benchmarks and tests. SIGTERM/SIGINT stop it cleanly. No query
+// stops it: failures are contained per message (server.ts), and errors that
+// escape anyway are logged by last-resort.ts, which exits only when they
+// keep coming (then the kubelet restarts the container).
 
 import { readFileSync, realpathSync } from 'node:fs';
 import os from 'node:os';
@@ -17,6 +20,7 @@ import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { isRecord, type KubeObject } from '../api/types.js';
 import { parseResolvConf, parseUpstream, type Upstream } from './forward.js';
+import { installLastResort } from './last-resort.js';
 import { BUILD_INFO, startDnsServer, type DnsServer, type ListenAddress } from './server.js';
 import { Reflector, type WatchEventType } from './watch.js';
 import { buildZone, type PodMode, type ZoneConfig } from './zone.js';
@@ -370,6 +374,9 @@ async function main(argv: string[]): Promise<void> {
   const log = (line: string): void => {
     process.stdout.write(`${line}\n`);
   };
+  // Last resort only: the server answers every message itself (SERVFAIL on
+  // failure); what still escapes is logged, and a process that keeps failing exits.
+  installLastResort(process, log, (code) => process.exit(code));
   const running = await runDns(opts, log, (line) => {
     process.stdout.write(`${line}\n`);
     process.exit(1);

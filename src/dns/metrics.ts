@@ -72,6 +72,8 @@ export class DnsMetrics {
   readonly cacheHits = { success: 0, denial: 0 };
   private readonly proxy = new Map<string, Histogram>();
   private readonly forwardFailures = new Map<string, number>();
+  /** Messages whose handling failed and was recovered (CoreDNS's vars.Panic). */
+  panics = 0;
 
   constructor(
     readonly server: string,
@@ -192,6 +194,10 @@ export class DnsMetrics {
     out.push('# HELP coredns_forward_healthcheck_broken_total Counter of the number of complete failures of the healthchecks.');
     out.push('# TYPE coredns_forward_healthcheck_broken_total counter');
     out.push('coredns_forward_healthcheck_broken_total 0');
+
+    out.push('# HELP coredns_panics_total A metrics that counts the number of panics.');
+    out.push('# TYPE coredns_panics_total counter');
+    out.push(`coredns_panics_total ${this.panics}`);
 
     out.push('# HELP coredns_plugin_enabled A metric that indicates whether a plugin is enabled on per server and zone basis.');
     out.push('# TYPE coredns_plugin_enabled gauge');

@@ -12,8 +12,14 @@
 //   dns.setZone(buildZone(objects, config));       // after every watched change
 //   await dns.close();
 //
-// Per query, as CoreDNS's plugin chain: miekg's accept rules (FORMERR,
-// NOTIMP), class IN only (REFUSED), EDNS version 0 only (BADVERS), the cache
+// No packet stops the server: each message's handling is contained
+// (onPacket: a failure is logged, counted in coredns_panics_total and
+// answered SERVFAIL, as CoreDNS's ServeDNS recovers from a panic), and TCP
+// framing errors end only their connection.
+//
+// Per query, as CoreDNS's plugin chain: miekg's accept and unpack rules
+// (no reply to responses or to less than a header; FORMERR, NOTIMP;
+// SERVFAIL for a header without its question), class IN only (REFUSED), EDNS version 0 only (BADVERS), the cache
 // (keyed by lower-case name, type, class, DO, CD; TTLs counting down in hits,
 // AA set), the kubernetes plugin (zone.ts), the loop detector, forward; on
 // the way back every record's TTL becomes the cache's min(TTL) clamped to
@@ -53,9 +59,11 @@ import {
   TYPE,
   typeName,
   type Message,
+  type Question,
   type RR,
 } from './wire.js';
 import { decodeMessage } from './decode.js';
+import { isSubDomain, readName } from './names.js';
 import { buildZone, matchZone, resolve, type ZoneConfig, type ZoneIndex } from './zone.js';
 
 export interface ListenAddress {
@@ -148,6 +156,10 @@ interface RequestInfo {
   /** The request's question name used a compression pointer. */
   compressed: boolean;
   qtype: number;
+  qclass: number;
+  ednsVersion: number;
+  /** The question unpacked. */
+  questionOk: boolean;
 }
 
 function snapshot(v: QueryView): RequestInfo {
@@ -165,11 +177,10 @@ function snapshot(v: QueryView): RequestInfo {
     qnameEnd: v.qnameEnd,
     compressed: v.qnameCompressed,
     qtype: v.qtype,
+    qclass: v.qclass,
+    ednsVersion: v.ednsVersion,
+    questionOk: v.questionOk,
   };
-}
-
-function isSubDomain(parent: string, child: string): boolean {
-  return parent === '.' || child === parent || child.endsWith(`.${parent}`);
 }
 
 function shuffleGroups(m: Message): { shuffle: 0 | 1 | 2; groups: number[][] } {
@@ -223,7 +234,7 @@ function makeEntry(msg: Message, kind: 0 | 1, plugin: number, gen: number, now: 
   return { kind, gen, stored: now, expires: now + ttl * 1000, ttl, msg, rcode: msg.rcode, plugin, cls, shuffle, groups, variants: new Map() };
 }
 
-/** SetReply: the reply skeleton for a question. */
+/** SetReply: the reply skeleton for a question (of the request's class: a REFUSED one echoes it). */
 function replyTo(r: RequestInfo, name: string, type: number): Message {
   return {
     id: r.id,
@@ -236,7 +247,7 @@ function replyTo(r: RequestInfo, name: string, type: number): Message {
     ad: false,
     cd: r.cd,
     rcode: 0,
-    question: [{ name, type, class: CLASS_IN }],
+    question: [{ name, type, class: r.qclass }],
     answers: [],
     authority: [],
     additional: [],
@@ -296,8 +307,56 @@ class Engine {
     this.responses.set(key, e);
   }
 
-  /** Every packet, both transports. send() gets the reply bytes (not framed). */
+  /**
+   * Every packet, both transports. send() gets the reply bytes (not
+   * framed), at most once. Nothing a packet does escapes from here: a
+   * failure anywhere in its handling is logged and answered SERVFAIL (if
+   * nothing was sent yet), as CoreDNS's ServeDNS recovers from a panic.
+   */
   onPacket(buf: Buffer, tcp: boolean, family: number, remote: string, send: (out: Buffer) => void): void {
+    let sent = false;
+    const once = (out: Buffer): void => {
+      if (sent) return;
+      sent = true;
+      send(out);
+    };
+    try {
+      this.answer(buf, tcp, family, remote, once)?.catch((e: unknown) => this.recover(buf, e, sent ? undefined : send));
+    } catch (e) {
+      this.recover(buf, e, sent ? undefined : send);
+    }
+  }
+
+  /** A failed message: count it, log it, answer SERVFAIL if it still can be. */
+  private recover(buf: Buffer, e: unknown, send: ((out: Buffer) => void) | undefined): void {
+    this.metrics.panics++;
+    try {
+      this.opts.log?.(`[ERROR] Recovered from panic in server: "${this.metrics.server}" ${e instanceof Error ? e.message : String(e)}`);
+      const out = send ? this.failReply(buf) : undefined;
+      if (out) send?.(out);
+    } catch {
+      // Nothing more can be done for this message (the socket is gone).
+    }
+  }
+
+  /** errorAndMetricsFunc(SERVFAIL) for a request that failed half-way: the question if it unpacked; nothing for what gets no reply at all. */
+  private failReply(buf: Buffer): Buffer | undefined {
+    const v = new QueryView();
+    const status = v.parse(buf);
+    if (status === QueryStatus.Drop) return undefined;
+    if (status === QueryStatus.Ok) {
+      try {
+        const q = this.questionOf(buf, v);
+        return this.errorReply(buf, snapshot(v), q.name, q.type, RCODE.SERVFAIL);
+      } catch {
+        // fall back to the header alone
+      }
+    }
+    return this.headerReply(buf, RCODE.SERVFAIL);
+  }
+
+  /** Answers one packet; a promise when the answer needs the slow path. */
+  private answer(buf: Buffer, tcp: boolean, family: number, remote: string, send: (out: Buffer) => void): Promise<void> | undefined {
     const t0 = performance.now();
     const v = this.view;
     if (v.parse(buf) === QueryStatus.Ok && v.opcode === 0 && !v.qnameCompressed && v.qclass === CLASS_IN && (!v.edns || v.ednsVersion === 0)) {
@@ -327,10 +386,10 @@ class Engine {
         send(out);
         m.report(ZONE_ROOT, tcp ? 1 : 0, family, v.qtype, e.rcode, e.kind === CACHED ? PLUGIN_ID.cache : e.plugin, (performance.now() - t0) / 1000, buf.length, out.length, v.do);
         if (this.opts.logQueries) this.logQuery(buf, v, out, tcp, remote, t0);
-        return;
+        return undefined;
       }
     }
-    void this.slowPath(buf, tcp, family, remote, send, t0, v.status, snapshot(v));
+    return this.slowPath(buf, tcp, family, remote, send, t0, v.status, snapshot(v));
   }
 
   /** The reply bytes for an entry, fitted to this request. */
@@ -372,6 +431,8 @@ class Engine {
     if (e.shuffle === 1) {
       for (const g of e.groups) {
         const offs = g.filter((i) => i < ttlOffsets.length).map((i) => ttlOffsets[i]! + 6);
+        // Truncation may have cut the group down to one record or none.
+        if (offs.length < 2) continue;
         const size = out.readUInt16BE(offs[0]! - 2);
         for (let i = offs.length - 1; i > 0; i--) {
           const j = randomFrom(i + 1);
@@ -409,37 +470,77 @@ class Engine {
     return out;
   }
 
-  /** miekg's reject: header only. */
-  private rejectReply(req: Buffer, rcode: number): Buffer {
+  /**
+   * miekg's serveDNS rejecting a message (FORMERR, or NOTIMP for an
+   * opcode): the request's header with QR set, AA and Z cleared, opcode
+   * QUERY unless NOTIMP, no records; the question only when the message
+   * failed after its question unpacked.
+   */
+  private rejectReply(req: Buffer, rcode: number, question?: Question): Buffer {
+    const b2 = req[2]!;
+    const b3 = req[3]!;
+    const m: Message = {
+      id: req.readUInt16BE(0),
+      qr: true,
+      opcode: rcode === RCODE.NOTIMP ? (b2 >> 3) & 0xf : 0,
+      aa: false,
+      tc: (b2 & 0x02) !== 0,
+      rd: (b2 & 0x01) !== 0,
+      ra: (b3 & 0x80) !== 0,
+      ad: (b3 & 0x20) !== 0,
+      cd: (b3 & 0x10) !== 0,
+      rcode,
+      question: question ? [question] : [],
+      answers: [],
+      authority: [],
+      additional: [],
+    };
+    return encodeMessage(m).buf;
+  }
+
+  /** SetRcode on a request without a question: ID, QR, opcode, RD and CD (for QUERY), the rcode. */
+  private headerReply(req: Buffer, rcode: number): Buffer {
+    const opcode = (req[2]! >> 3) & 0xf;
     const out = Buffer.alloc(12);
     req.copy(out, 0, 0, 2);
-    out[2] = 0x80 | (req[2]! & 0x78) | (req[2]! & 0x01);
-    out[3] = rcode & 0xf;
+    out[2] = 0x80 | (opcode << 3) | (opcode === 0 ? req[2]! & 0x01 : 0);
+    out[3] = (opcode === 0 ? req[3]! & 0x10 : 0) | (rcode & 0xf);
     return out;
   }
 
+  /** The question QueryView found, its name in presentation form (labels escaped as miekg prints them). */
+  private questionOf(buf: Buffer, r: { qtype: number; qclass: number }): Question {
+    return { name: readName(buf, 12).name, type: r.qtype, class: r.qclass };
+  }
+
   private async slowPath(buf: Buffer, tcp: boolean, family: number, remote: string, send: (out: Buffer) => void, t0: number, status: QueryStatus, r: RequestInfo): Promise<void> {
-    if (status === QueryStatus.Drop) return;
-    if (status === QueryStatus.FormErr || status === QueryStatus.NotImp) {
-      send(this.rejectReply(buf, status === QueryStatus.FormErr ? RCODE.FORMERR : RCODE.NOTIMP));
-      return;
+    switch (status) {
+      case QueryStatus.Drop:
+        return;
+      case QueryStatus.NotImp:
+        send(this.rejectReply(buf, RCODE.NOTIMP));
+        return;
+      case QueryStatus.FormErr:
+        send(this.rejectReply(buf, RCODE.FORMERR, r.questionOk ? this.questionOf(buf, r) : undefined));
+        return;
+      case QueryStatus.NoQuestion: {
+        // CoreDNS's ServeDNS: no question, SERVFAIL, counted as dropped.
+        const out = this.headerReply(buf, RCODE.SERVFAIL);
+        send(out);
+        this.metrics.report(ZONE_DROPPED, tcp ? 1 : 0, family, 0, RCODE.SERVFAIL, PLUGIN_ID[''], (performance.now() - t0) / 1000, buf.length, out.length, false);
+        return;
+      }
+      case QueryStatus.Ok:
+        break;
     }
-    let req: Message;
-    try {
-      req = decodeMessage(buf);
-    } catch {
-      send(this.rejectReply(buf, RCODE.FORMERR));
-      return;
-    }
-    const q = req.question[0];
-    if (!q) return;
+    const q = this.questionOf(buf, r);
     if (q.class !== CLASS_IN) {
       const out = this.errorReply(buf, r, q.name, q.type, RCODE.REFUSED);
       send(out);
       this.metrics.report(ZONE_DROPPED, tcp ? 1 : 0, family, q.type, RCODE.REFUSED, PLUGIN_ID[''], (performance.now() - t0) / 1000, buf.length, out.length, r.do);
       return;
     }
-    if (req.edns && req.edns.version !== 0) {
+    if (r.edns && r.ednsVersion !== 0) {
       const m = replyTo(r, q.name, q.type);
       m.rcode = RCODE.BADVERS;
       m.edns = { udpSize: 0, do: false, version: 0, extRcode: 1, options: EMPTY };
@@ -447,7 +548,7 @@ class Engine {
       return;
     }
     let keyExact: string | undefined;
-    if (!r.compressed && req.opcode === 0) {
+    if (!r.compressed && r.opcode === 0) {
       keyExact = buf.toString('latin1', 12, r.qnameEnd + 4);
       if (r.do) keyExact += '\u0001';
       if (r.cd) keyExact += '\u0002';
@@ -638,7 +739,13 @@ async function listenTcp(server: net.Server, host: string, port: number): Promis
   });
 }
 
-function serveTcp(engine: Engine, sock: net.Socket, open: Set<net.Socket>): void {
+/**
+ * One TCP connection: 2-byte length framing (miekg's readTCP), any number
+ * of messages per connection, partial reads buffered until a message is
+ * whole (at most 2 + 65535 bytes are ever held). A connection that closes
+ * mid-message just ends; each message is contained by onPacket.
+ */
+function serveTcp(engine: Engine, sock: net.Socket, open: Set<net.Socket>, log: ((line: string) => void) | undefined): void {
   open.add(sock);
   sock.on('close', () => open.delete(sock));
   let buf: Buffer = EMPTY;
@@ -648,20 +755,27 @@ function serveTcp(engine: Engine, sock: net.Socket, open: Set<net.Socket>): void
   // miekg/dns: 8 s idle between queries on a connection.
   sock.setTimeout(8000, () => sock.destroy());
   sock.on('error', () => sock.destroy());
+  const reply = (out: Buffer): void => {
+    if (sock.destroyed || !sock.writable) return;
+    const frame = Buffer.allocUnsafe(2 + out.length);
+    frame.writeUInt16BE(out.length, 0);
+    out.copy(frame, 2);
+    sock.write(frame);
+  };
   sock.on('data', (chunk: Buffer) => {
-    buf = buf.length === 0 ? chunk : Buffer.concat([buf, chunk]);
-    while (buf.length >= 2) {
-      const len = buf.readUInt16BE(0);
-      if (buf.length < 2 + len) break;
-      const msg = Buffer.from(buf.subarray(2, 2 + len));
-      buf = buf.subarray(2 + len);
-      engine.onPacket(msg, true, family, remote, (out) => {
-        if (sock.destroyed) return;
-        const frame = Buffer.allocUnsafe(2 + out.length);
-        frame.writeUInt16BE(out.length, 0);
-        out.copy(frame, 2);
-        sock.write(frame);
-      });
+    try {
+      buf = buf.length === 0 ? chunk : Buffer.concat([buf, chunk]);
+      while (buf.length >= 2) {
+        const len = buf.readUInt16BE(0);
+        if (buf.length < 2 + len) break;
+        const msg = Buffer.from(buf.subarray(2, 2 + len));
+        buf = buf.subarray(2 + len);
+        engine.onPacket(msg, true, family, remote, reply);
+      }
+    } catch (e) {
+      // Only the framing runs here (onPacket contains its own failures): drop this connection, not the server.
+      log?.(`[ERROR] tcp ${remote}: ${e instanceof Error ? e.message : String(e)}`);
+      sock.destroy();
     }
   });
 }
@@ -675,7 +789,7 @@ interface HttpRoutes {
   [path: string]: () => { status: number; body: string; type?: string };
 }
 
-async function startHttp(addr: ListenAddress, routes: HttpRoutes): Promise<http.Server> {
+async function startHttp(addr: ListenAddress, routes: HttpRoutes, log: ((line: string) => void) | undefined): Promise<http.Server> {
   const server = http.createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0] ?? '/';
     const route = routes[path];
@@ -684,7 +798,12 @@ async function startHttp(addr: ListenAddress, routes: HttpRoutes): Promise<http.
       res.end('404 page not found\n');
       return;
     }
-    const r = route();
+    let r: ReturnType<HttpRoutes[string]>;
+    try {
+      r = route();
+    } catch (e) {
+      r = { status: 500, body: `${e instanceof Error ? e.message : String(e)}\n` };
+    }
     res.writeHead(r.status, { 'Content-Type': r.type ?? 'text/plain; charset=utf-8' });
     res.end(r.body);
   });
@@ -692,6 +811,7 @@ async function startHttp(addr: ListenAddress, routes: HttpRoutes): Promise<http.
     server.once('error', reject);
     server.listen(addr.port, addr.host, () => {
       server.off('error', reject);
+      server.on('error', (e) => log?.(`[ERROR] http ${addr.host}:${addr.port}: ${e.message}`));
       resolve();
     });
   });
@@ -726,12 +846,15 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer>
   }
   udpSock.on('message', (msg, rinfo) => {
     engine.onPacket(msg, false, rinfo.family === 'IPv6' ? familyOf(rinfo.address) : 1, `${rinfo.address}:${rinfo.port}`, (out) => {
+      // Failed sends come back as the socket's 'error' event (logged below).
       udpSock.send(out, rinfo.port, rinfo.address);
     });
   });
   udpSock.on('error', (e) => opts.log?.(`[ERROR] udp ${host}:${port}: ${e.message}`));
   const tcpConns = new Set<net.Socket>();
-  tcp.on('connection', (s) => serveTcp(engine, s, tcpConns));
+  tcp.on('connection', (s) => serveTcp(engine, s, tcpConns, opts.log));
+  // A failed accept (EMFILE under a connection flood) must not become an uncaught 'error' event.
+  tcp.on('error', (e) => opts.log?.(`[ERROR] tcp ${host}:${port}: ${e.message}`));
 
   // HTTP endpoints; listeners on the same address share one server.
   const httpServers: http.Server[] = [];
@@ -752,7 +875,7 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer>
   try {
     for (const [k, routes] of byAddr) {
       const [h = '', p = '0'] = k.split(':');
-      const s = await startHttp({ host: h, port: Number(p) }, routes);
+      const s = await startHttp({ host: h, port: Number(p) }, routes, opts.log);
       httpServers.push(s);
       for (const path of Object.keys(routes)) ports[path] = (s.address() as AddressInfo).port;
     }
@@ -773,7 +896,7 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer>
     const deadline = performance.now() + 30_000;
     const probe = (): void => {
       if (closed || !engine.loopActive) return;
-      const m = replyTo({ id: randomInt(65536), opcode: 0, rd: true, cd: false, ad: false, do: false, edns: false, udpSize: 0, optStart: 0, optEnd: 0, qnameEnd: 0, compressed: false, qtype: TYPE.HINFO }, engine.loopName, TYPE.HINFO);
+      const m = replyTo({ id: randomInt(65536), opcode: 0, rd: true, cd: false, ad: false, do: false, edns: false, udpSize: 0, optStart: 0, optEnd: 0, qnameEnd: 0, compressed: false, qtype: TYPE.HINFO, qclass: CLASS_IN, ednsVersion: 0, questionOk: true }, engine.loopName, TYPE.HINFO);
       m.qr = false;
       const sock = dgram.createSocket(listenHostForUdp(target));
       let answered = false;

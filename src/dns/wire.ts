@@ -3,17 +3,20 @@
 // it (uncompressed unless the reply does not fit, then compressed, then
 // truncated record by record with TC set), and a zero-allocation view of an
 // incoming query. They are hand-written because this path carries every
-// query (see BENCHMARKS.md); whole messages are decoded with dns-packet
-// (decode.ts).
+// query (see BENCHMARKS.md); whole messages are decoded by decode.ts, names
+// read by names.ts. Parsing follows miekg/dns's unpacking rules, so
+// that a query CoreDNS would reject gets the same FORMERR here.
 //
 //   const q = new QueryView(); q.parse(buf);          // id, qname bytes, qtype, EDNS
 //   const enc = encodeMessage(msg, 512);               // {buf, ttlOffsets, truncated}
 //
 // Names are presentation strings with the trailing dot ("ngx-svc.default.svc.cluster.local.").
-// Within a label, "." and "\" are escaped with a backslash and bytes outside
-// 0x21-0x7e as \DDD, as miekg/dns prints them.
+// Within a label, . space ' @ ; ( ) " \ are escaped with a backslash and
+// bytes outside 0x20-0x7e as \DDD, as miekg/dns prints them; nameToLabels
+// reads those escapes back, so any label survives decoding and encoding.
 
 import net from 'node:net';
+import { scanName } from './names.js';
 
 export const TYPE = {
   A: 1,
@@ -522,17 +525,80 @@ export function lowerQuestionKey(buf: Buffer, qnameEnd: number): string {
 /** Outcome of QueryView.parse. */
 export const enum QueryStatus {
   Ok = 0,
-  /** Not worth a reply (too short, or a response). */
+  /** Not worth a reply (shorter than a header, or a response). */
   Drop = 1,
   FormErr = 2,
   NotImp = 3,
+  /** A header with QDCOUNT 1 and nothing after it: miekg unpacks no question, CoreDNS answers SERVFAIL. */
+  NoQuestion = 4,
+}
+
+/** An rdata layout: n = a (compressible) name, s = a character-string, a number = that many bytes. */
+export type RdataField = 'n' | 's' | number;
+
+/**
+ * Rdata layouts of the types whose rdata miekg/dns checks field by field:
+ * the fixed-size addresses and every type with names inside (RFC 3597
+ * section 4: the old types may carry compression pointers there).
+ */
+export const RDATA_LAYOUT: Readonly<Record<number, readonly RdataField[]>> = {
+  1: [4], // A
+  2: ['n'], // NS
+  3: ['n'], // MD
+  4: ['n'], // MF
+  5: ['n'], // CNAME
+  6: ['n', 'n', 20], // SOA
+  7: ['n'], // MB
+  8: ['n'], // MG
+  9: ['n'], // MR
+  12: ['n'], // PTR
+  14: ['n', 'n'], // MINFO
+  15: [2, 'n'], // MX
+  17: ['n', 'n'], // RP
+  18: [2, 'n'], // AFSDB
+  21: [2, 'n'], // RT
+  26: [2, 'n', 'n'], // PX
+  28: [16], // AAAA
+  33: [6, 'n'], // SRV
+  35: [4, 's', 's', 's', 'n'], // NAPTR
+  36: [2, 'n'], // KX
+  39: ['n'], // DNAME
+};
+
+/**
+ * Does the rdata of a record of this type unpack as miekg/dns unpacks it
+ * (the message cut at the record's end, every byte used)? Types with a
+ * layout, TXT and OPT are checked; any other type's rdata is opaque.
+ */
+export function rdataUnpacks(buf: Buffer, type: number, start: number, end: number): boolean {
+  if (start === end) return true; // miekg: no rdata is fine for any type
+  let p = start;
+  if (type === TYPE.TXT) {
+    for (; p < end; p += 1 + buf[p]!) if (p + 1 + buf[p]! > end) return false;
+    return true;
+  }
+  if (type === TYPE.OPT) {
+    for (; p < end; p += 4 + buf.readUInt16BE(p + 2)) if (p + 4 > end || p + 4 + buf.readUInt16BE(p + 2) > end) return false;
+    return true;
+  }
+  const layout = RDATA_LAYOUT[type];
+  if (!layout) return true;
+  for (const f of layout) {
+    if (f === 'n') p = scanName(buf, p, end);
+    else if (f === 's') p = p < end ? p + 1 + buf[p]! : -1;
+    else p += f;
+    if (p < 0 || p > end) return false;
+  }
+  return p === end;
 }
 
 /**
  * Parses the parts of a query the server needs without allocating: reused
- * for every packet. Follows miekg/dns's default accept rules: responses are
+ * for every packet. Follows miekg/dns as CoreDNS runs it: responses are
  * ignored, opcodes other than QUERY/NOTIFY get NOTIMP, QDCOUNT != 1 or more
- * than 1 answer/authority or 2 additional records get FORMERR.
+ * than 1 answer/authority or 2 additional records get FORMERR (header
+ * only), and so does a message that does not unpack after that (with the
+ * question when the question itself unpacked: questionOk).
  */
 export class QueryView {
   status: QueryStatus = QueryStatus.Drop;
@@ -541,12 +607,14 @@ export class QueryView {
   rd = false;
   cd = false;
   ad = false;
-  /** Offset just past the question name's terminating zero (qtype follows). */
+  /** Offset just past the question name (qtype follows). */
   qnameEnd = 0;
   /** The question name used a compression pointer (rare): use the slow path. */
   qnameCompressed = false;
   /** The question name has A-Z. */
   hasUpper = false;
+  /** The question unpacked (a FORMERR reply then carries it, as miekg's does). */
+  questionOk = false;
 
   get compressed(): boolean {
     return this.qnameCompressed;
@@ -569,6 +637,10 @@ export class QueryView {
     this.do = false;
     this.hasUpper = false;
     this.qnameCompressed = false;
+    this.questionOk = false;
+    this.ednsVersion = 0;
+    this.qtype = this.qclass = 0;
+    this.qnameEnd = this.questionEnd = 0;
     this.optStart = this.optEnd = 0;
     const n = buf.length;
     if (n < 12) return (this.status = QueryStatus.Drop);
@@ -586,6 +658,7 @@ export class QueryView {
     const ns = (buf[8]! << 8) | buf[9]!;
     const ar = (buf[10]! << 8) | buf[11]!;
     if (qd !== 1 || an > 1 || ns > 1 || ar > 2) return (this.status = QueryStatus.FormErr);
+    if (n === 12) return (this.status = QueryStatus.NoQuestion);
     let p = 12;
     let total = 1;
     for (;;) {
@@ -596,8 +669,10 @@ export class QueryView {
         break;
       }
       if ((len & 0xc0) === 0xc0) {
+        // Validate the whole name (pointers, loops, length) the slow way.
+        p = scanName(buf, 12);
+        if (p < 0) return (this.status = QueryStatus.FormErr);
         this.qnameCompressed = true;
-        p += 2;
         break;
       }
       if (len > 63 || p + 1 + len > n) return (this.status = QueryStatus.FormErr);
@@ -609,20 +684,30 @@ export class QueryView {
       }
       p += 1 + len;
     }
-    if (p + 4 > n) return (this.status = QueryStatus.FormErr);
     this.qnameEnd = p;
-    this.qtype = (buf[p]! << 8) | buf[p + 1]!;
-    this.qclass = (buf[p + 2]! << 8) | buf[p + 3]!;
-    p += 4;
+    // miekg's unpackQuestion stops quietly at the end of the message: a
+    // missing type or class is 0; half of one is an error.
+    if (p + 4 <= n) {
+      this.qtype = (buf[p]! << 8) | buf[p + 1]!;
+      this.qclass = (buf[p + 2]! << 8) | buf[p + 3]!;
+      p += 4;
+    } else if (p === n) {
+      // type and class 0
+    } else if (p + 2 === n) {
+      this.qtype = (buf[p]! << 8) | buf[p + 1]!;
+      p += 2;
+    } else return (this.status = QueryStatus.FormErr);
     this.questionEnd = p;
-    // Skip answer/authority records, then look for OPT among the additional ones.
-    for (let i = 0; i < an + ns + ar; i++) {
-      const at = skipName(buf, p);
+    this.questionOk = true;
+    // The records: an RR that would start at the end of the message is a
+    // count that lied (miekg stops there); anything else must unpack.
+    for (let i = 0; i < an + ns + ar && p < n; i++) {
+      const at = scanName(buf, p);
       if (at < 0 || at + 10 > n) return (this.status = QueryStatus.FormErr);
       const type = (buf[at]! << 8) | buf[at + 1]!;
       const rdlen = (buf[at + 8]! << 8) | buf[at + 9]!;
       const end = at + 10 + rdlen;
-      if (end > n) return (this.status = QueryStatus.FormErr);
+      if (end > n || !rdataUnpacks(buf, type, at + 10, end)) return (this.status = QueryStatus.FormErr);
       if (i >= an + ns && type === TYPE.OPT) {
         this.edns = true;
         this.udpSize = (buf[at + 2]! << 8) | buf[at + 3]!;
@@ -635,19 +720,6 @@ export class QueryView {
     }
     return (this.status = QueryStatus.Ok);
   }
-}
-
-function skipName(buf: Buffer, off: number): number {
-  let p = off;
-  for (let guard = 0; guard < 128; guard++) {
-    if (p >= buf.length) return -1;
-    const len = buf[p]!;
-    if (len === 0) return p + 1;
-    if ((len & 0xc0) === 0xc0) return p + 2;
-    if (len > 63) return -1;
-    p += 1 + len;
-  }
-  return -1;
 }
 
 /**

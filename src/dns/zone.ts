@@ -33,6 +33,7 @@
 // definition when it has not).
 
 import { arr, int, isRecord, rec, str, type KubeObject } from '../api/types.js';
+import { isSubDomain } from './names.js';
 import { canonicalIP, formatIPv6, ipv6Bytes, isIPv4, isIPv6, lowerName, RCODE, TYPE, type RR } from './wire.js';
 
 export type PodMode = 'disabled' | 'insecure';
@@ -278,11 +279,7 @@ export function buildZone(objects: ClusterObjects, config: ZoneConfig): ZoneInde
 
 // ---- names ------------------------------------------------------------------------------
 
-function isSubDomain(parent: string, child: string): boolean {
-  return parent === '.' || child === parent || child.endsWith(`.${parent}`);
-}
-
-/** The longest zone the (lower-case, FQDN) name is in, or "". */
+/** The longest zone the (lower-case, FQDN) name is in, or "" (whole labels: "x\.cluster.local." is not in cluster.local). */
 export function matchZone(name: string, zones: readonly string[]): string {
   let best = '';
   for (const z of zones) if (isSubDomain(z, name) && z.length > best.length) best = z;
