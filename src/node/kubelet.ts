@@ -23,6 +23,7 @@ import { afterProbe, INITIAL_PROBE_STATE, nextProbeDelay, probeSucceeded, probeU
 import { HostLocalIpam } from './ipam.js';
 import { nginxConf, NGINX_DEFAULT_SITE, renderHosts, renderResolvConf, type DnsConfig } from './pod-files.js';
 import { createSandbox, destroySandbox, enterArgv, type Mount } from './sandbox.js';
+import { ContainerStopper, effectiveGracePeriod, preStopAction, type PreStopAction, type StopTarget } from './termination.js';
 import { volumeFiles, writeAtomicVolume, type KeyToPath } from './volumes.js';
 
 export interface KubeletOptions {
@@ -48,6 +49,7 @@ interface PodSpec {
       volumeMounts?: Array<{ name: string; mountPath: string }>;
       ports?: ContainerPort[];
       readinessProbe?: HttpGetProbe;
+      lifecycle?: unknown;
     }
   >;
   volumes?: Array<{ name: string; configMap?: { name: string; items?: KeyToPath[]; defaultMode?: number } }>;
@@ -92,6 +94,14 @@ interface PodRun {
   /** When this kubelet first saw the pod (ms). */
   seenAt: number;
   terminating: boolean;
+  /** The grace period the pod is being killed with (0 until it terminates); it only ever decreases. */
+  grace: number;
+  /** One per container that was running when termination began. */
+  stoppers: ContainerStopper[];
+  /** Set once: the whole way from terminating to gone (containers, sandbox, files). */
+  stopping?: Promise<void>;
+  /** The lab is going away: skip hooks and grace. */
+  killNow: boolean;
   ready: Promise<void>;
 }
 
@@ -124,8 +134,9 @@ export class Kubelet {
       this.o.store.watch('pods', { fieldSelector: `spec.nodeName=${this.o.node.name}` }, (ev) => {
         if (ev.type === 'BOOKMARK') return;
         const pod = ev.object;
-        if (ev.type === 'DELETED') void this.terminate(pod, false);
-        else if (pod.metadata.deletionTimestamp) void this.terminate(pod, true);
+        // Gone from the API without the kubelet (a force delete): what is still running here gets the least grace.
+        if (ev.type === 'DELETED') void this.terminate(pod, false, 0);
+        else if (pod.metadata.deletionTimestamp) void this.terminate(pod, true, pod.metadata.deletionGracePeriodSeconds);
         else if (!this.pods.has(pod.metadata.uid ?? '')) void this.startPod(pod);
       }),
       this.o.store.watch('configmaps', {}, (ev) => {
@@ -137,8 +148,15 @@ export class Kubelet {
   async stop(): Promise<void> {
     this.stopped = true;
     for (const w of this.watches) w.stop();
-    // The node is going away with its lab: no grace (a DNS pod would sit out its lameduck).
-    await Promise.all([...this.pods.values()].map((p) => this.stopPod(p, 0)));
+    // The node is going away with its lab: no hooks, no grace (a DNS pod would sit out its lameduck),
+    // also for pods already on their way out.
+    await Promise.all(
+      [...this.pods.values()].map((p) => {
+        p.killNow = true;
+        for (const s of p.stoppers) s.killNow();
+        return p.stopping ?? this.stopPod(p, 0);
+      }),
+    );
   }
 
   private log(line: string): void {
@@ -167,6 +185,9 @@ export class Kubelet {
       startTime: rfc3339(new Date()),
       seenAt: Date.now(),
       terminating: false,
+      grace: 0,
+      stoppers: [],
+      killNow: false,
       ready: new Promise((r) => (resolveReady = r)),
     };
     this.pods.set(uid, run);
@@ -346,6 +367,12 @@ export class Kubelet {
     };
     out.reader.on('close', closed);
     err.reader.on('close', closed);
+    // The pod may have begun terminating during the awaits above: a process started now would outlive it.
+    if (run.terminating || this.stopped) {
+      closeWriter(out);
+      closeWriter(err);
+      return undefined;
+    }
     const argv = enterArgv(run.pausePid, c.plan.argv);
     const proc = spawn(argv[0] ?? 'nsenter', argv.slice(1), { stdio: ['ignore', out.writeFd, err.writeFd], env: this.env(run, c.spec, false) });
     closeWriter(out);
@@ -369,8 +396,10 @@ export class Kubelet {
 
   private containerStarted(pod: KubeObject, run: PodRun, c: ContainerRun, _startedAt: string): void {
     c.onExit = (exitCode) => {
-      if (run.terminating || this.stopped) return;
-      this.afterExit(pod, run, c, exitCode);
+      if (this.stopped) return;
+      // A terminating pod restarts nothing, but its status says the container stopped (Ready false, so serving false).
+      if (run.terminating) this.reportStatus(run);
+      else this.afterExit(pod, run, c, exitCode);
     };
     if (c.restartCount === 0) {
       this.event(pod, 'Normal', 'Pulled', `Container image "${c.spec.image ?? ''}" already present on machine`, c.spec.name);
@@ -393,7 +422,8 @@ export class Kubelet {
 
   private async probeOnce(pod: KubeObject, run: PodRun, c: ContainerRun, proc: ChildProcess | undefined): Promise<void> {
     const probe = c.spec.readinessProbe;
-    const live = () => !run.terminating && !this.stopped && c.proc === proc && proc !== undefined && c.probe !== undefined;
+    // Readiness is probed while the pod terminates too: it is what the endpoint's `serving` condition reports.
+    const live = () => !this.stopped && c.proc === proc && proc !== undefined && c.probe !== undefined;
     if (!probe || !live() || !run.ip) return;
     const url = probeUrl(probe, run.ip, c.spec.ports);
     let ok = false;
@@ -502,43 +532,119 @@ export class Kubelet {
     }
   }
 
-  private async stopPod(run: PodRun, graceSeconds: number): Promise<void> {
+  /** Stops the pod's containers (preStop, stop signal, SIGKILL after the grace period), then its sandbox; once per pod. */
+  private stopPod(run: PodRun, graceSeconds: number, pod?: KubeObject): Promise<void> {
     run.terminating = true;
+    run.grace = graceSeconds;
+    run.stopping ??= this.stopPodOnce(run, pod);
+    return run.stopping;
+  }
+
+  private async stopPodOnce(run: PodRun, pod: KubeObject | undefined): Promise<void> {
     await run.ready;
-    const procs = [...run.containers.values()].filter((c) => c.proc);
-    for (const c of run.containers.values()) {
-      clearTimeout(c.restartTimer);
-      clearTimeout(c.probeTimer);
-    }
-    await Promise.all(
-      procs.map(
-        (c) =>
-          new Promise<void>((resolve) => {
-            const proc = c.proc;
-            if (!proc || proc.exitCode !== null) return resolve();
-            const kill = setTimeout(() => proc.kill('SIGKILL'), graceSeconds * 1000);
-            proc.once('exit', () => {
-              clearTimeout(kill);
-              resolve();
-            });
-            proc.kill(c.plan.kind === 'unrunnable' ? 'SIGTERM' : c.plan.stopSignal);
-          }),
-      ),
-    );
+    for (const c of run.containers.values()) clearTimeout(c.restartTimer);
+    const running = [...run.containers.values()].filter((c) => c.proc && c.proc.exitCode === null && c.proc.signalCode === null);
+    run.stoppers = running.map((c) => {
+      const action = pod && !run.killNow ? preStopAction(c.spec.lifecycle) : undefined;
+      return new ContainerStopper(this.stopTarget(run, c, action, pod), run.killNow ? 0 : run.grace, {
+        onHookFailed: () => {
+          this.log(`pod ${run.namespace}/${run.name}: container ${c.spec.name} preStop hook failed`);
+          // As the kubelet: the hook's output stays out of the event, so no secret leaks through it.
+          if (pod) this.event(pod, 'Warning', 'FailedPreStopHook', 'PreStopHook failed', c.spec.name);
+        },
+        onHookTimedOut: () => this.log(`pod ${run.namespace}/${run.name}: container ${c.spec.name} preStop hook not completed in grace period`),
+      });
+    });
+    if (run.killNow) for (const s of run.stoppers) s.killNow();
+    await Promise.all(run.stoppers.map((s) => s.done));
+    for (const c of run.containers.values()) clearTimeout(c.probeTimer);
     await destroySandbox(run.netns, run.pausePid, this.o.runner);
     this.ipam.release(run.uid);
     await rm(run.dir, { recursive: true, force: true });
     this.pods.delete(run.uid);
   }
 
-  private async terminate(pod: KubeObject, finishDelete: boolean): Promise<void> {
+  /** A running container as the stopper drives it. */
+  private stopTarget(run: PodRun, c: ContainerRun, action: PreStopAction | undefined, pod: KubeObject | undefined): StopTarget {
+    const proc = c.proc;
+    const exited = new Promise<void>((resolve) => {
+      if (!proc || proc.exitCode !== null || proc.signalCode !== null) resolve();
+      else proc.once('exit', () => resolve());
+    });
+    return {
+      stopSignal: c.plan.kind === 'unrunnable' ? 'SIGTERM' : c.plan.stopSignal,
+      signal: (sig) => {
+        proc?.kill(sig);
+      },
+      exited,
+      ...(action && pod ? { preStop: (abort: AbortSignal) => this.runPreStop(run, c, action, abort) } : {}),
+    };
+  }
+
+  /** One preStop handler, as the kubelet's handler runner: exec in the container, sleep, or an HTTP GET from the node. */
+  private runPreStop(run: PodRun, c: ContainerRun, action: PreStopAction, abort: AbortSignal): Promise<boolean> {
+    if (action.kind === 'sleep') {
+      return new Promise((resolve) => {
+        const t = setTimeout(() => resolve(true), action.seconds * 1000);
+        abort.addEventListener('abort', () => {
+          clearTimeout(t);
+          resolve(false);
+        });
+      });
+    }
+    if (action.kind === 'httpGet') {
+      const url = run.ip ? probeUrl(action.probe, run.ip, c.spec.ports) : undefined;
+      if (!url) return Promise.resolve(false);
+      // Any HTTP answer will do (the kubelet checks no status code); curl's own limit bounds it after an abort.
+      const argv = inNetns(this.o.node.netns, ['curl', '-s', '-o', '/dev/null', '-m', String(Math.max(1, run.grace)), url]);
+      return this.o.runner.run(argv, { allowFailure: true }).then((r) => r.exitCode === 0, () => false);
+    }
+    // exec: in the container's namespaces, as `kubectl exec` runs. Its own process group, so that
+    // when its time is up (or the container has stopped) nothing it started outlives it.
+    return new Promise((resolve) => {
+      const argv = enterArgv(run.pausePid ?? 0, action.command);
+      const proc = spawn(argv[0] ?? 'nsenter', argv.slice(1), { stdio: 'ignore', detached: true, env: this.env(run, c.spec, false) });
+      let ended = false;
+      const killGroup = () => {
+        try {
+          if (proc.pid !== undefined) process.kill(-proc.pid, 'SIGKILL');
+        } catch {
+          // nothing left in the group
+        }
+      };
+      abort.addEventListener('abort', () => {
+        if (!ended) killGroup();
+      });
+      proc.once('error', () => resolve(false));
+      proc.once('exit', (code) => {
+        // What it left running in the background goes with it; after this the group id is not ours to signal.
+        killGroup();
+        ended = true;
+        resolve(code === 0);
+      });
+    });
+  }
+
+  /**
+   * The pod was marked for deletion (finishDelete: remove it from the API
+   * once its containers are gone) or removed outright. `deletionGrace` is the
+   * apiserver's deletionGracePeriodSeconds; a later, shorter one cuts the
+   * running termination short.
+   */
+  private async terminate(pod: KubeObject, finishDelete: boolean, deletionGrace: number | undefined): Promise<void> {
     const uid = pod.metadata.uid ?? '';
     const run = this.pods.get(uid);
-    if (run?.terminating) return;
     if (run) {
+      const grace = effectiveGracePeriod(run.grace, deletionGrace, (pod['spec'] as PodSpec).terminationGracePeriodSeconds);
+      if (run.terminating) {
+        if (grace < run.grace) {
+          run.grace = grace;
+          for (const s of run.stoppers) s.shorten(grace);
+        }
+        return;
+      }
       for (const c of run.containers.values()) if (c.proc) this.event(pod, 'Normal', 'Killing', `Stopping container ${c.spec.name}`, c.spec.name);
-      const grace = Number(pod.metadata.deletionGracePeriodSeconds ?? (pod['spec'] as PodSpec).terminationGracePeriodSeconds ?? 30);
-      await this.stopPod(run, grace);
+      await this.stopPod(run, grace, pod);
     }
     if (finishDelete) {
       try {
@@ -550,7 +656,9 @@ export class Kubelet {
   }
 
   private findRun(namespace: string, name: string): PodRun {
-    const run = [...this.pods.values()].find((p) => p.namespace === namespace && p.name === name && !p.terminating);
+    // A terminating pod still takes exec sessions while its containers run (its preStop hook may be waiting on one).
+    const same = [...this.pods.values()].filter((p) => p.namespace === namespace && p.name === name);
+    const run = same.find((p) => !p.terminating) ?? same.find((p) => !p.killNow);
     if (!run || run.pausePid === undefined) throw new Error(`pod ${name} is not running on ${this.o.node.name}`);
     return run;
   }

@@ -38,10 +38,17 @@ export interface EndpointGroup {
   endpoints: EndpointEntry[];
 }
 
+/**
+ * A pod as the endpoint controllers see it, or undefined for one that has no
+ * place in any endpoint list (ShouldPodBeInEndpoints): no IP yet, or
+ * finished (Succeeded/Failed). A terminating pod keeps its place while its
+ * containers run: the kubelet removes the pod once they have stopped.
+ */
 export function podView(p: KubeObject): PodView | undefined {
-  const status = (p['status'] ?? {}) as { podIP?: string };
+  const status = (p['status'] ?? {}) as { podIP?: string; phase?: string };
   const spec = (p['spec'] ?? {}) as { nodeName?: string; containers?: Array<{ ports?: PodView['containerPorts'] }> };
   if (!status.podIP) return undefined;
+  if (status.phase === 'Succeeded' || status.phase === 'Failed') return undefined;
   return {
     name: p.metadata.name ?? '',
     namespace: p.metadata.namespace ?? 'default',
@@ -81,12 +88,14 @@ export function computeEndpoints(service: KubeObject, pods: KubeObject[]): Endpo
     });
     const key = JSON.stringify(ports);
     const group = groups.get(key) ?? { ports, endpoints: [] };
-    const ready = (view.ready || Boolean(spec.publishNotReadyAddresses)) && !view.terminating;
+    // podToEndpoint: serving is the pod's readiness; ready never holds for a terminating pod,
+    // unless publishNotReadyAddresses makes every endpoint ready.
+    const ready = Boolean(spec.publishNotReadyAddresses) || (view.ready && !view.terminating);
     group.endpoints.push({
       ip: view.ip,
       ...(view.nodeName ? { nodeName: view.nodeName } : {}),
       ready,
-      serving: view.ready || Boolean(spec.publishNotReadyAddresses),
+      serving: view.ready,
       terminating: view.terminating,
       pod: { name: view.name, namespace: view.namespace, uid: view.uid },
     });
@@ -104,11 +113,15 @@ function address(e: EndpointEntry): Record<string, unknown> {
   };
 }
 
-/** core/v1 Endpoints subsets: terminating pods left out, not-ready ones apart. */
+/**
+ * core/v1 Endpoints subsets, as the endpoints controller writes them:
+ * terminating pods left out unless publishNotReadyAddresses (the one case
+ * where a terminating endpoint is `ready`), not-ready ones apart.
+ */
 export function endpointSubsets(groups: EndpointGroup[]): Array<Record<string, unknown>> {
   return groups
     .map((g) => {
-      const live = g.endpoints.filter((e) => !e.terminating);
+      const live = g.endpoints.filter((e) => !e.terminating || e.ready);
       const ready = live.filter((e) => e.ready).map(address);
       const notReady = live.filter((e) => !e.ready).map(address);
       return {

@@ -6,6 +6,7 @@ import type { ObjectStore } from '../api/store.js';
 import { conditionTrue, rfc3339, type KubeObject } from '../api/types.js';
 import { recordEvent } from '../controlplane/events.js';
 import { podsToDelete, podTemplateHash, schedule, type NodeFacts, type PodFacts } from './decisions.js';
+import { isRecreate, maxSurge, maxUnavailable, recreateStep, replicaSetsToCleanUp, rollingUpdateStep, type ReplicaSetFacts, type Strategy } from './rollout.js';
 
 interface Template {
   metadata?: { labels?: Record<string, string>; annotations?: Record<string, string> };
@@ -14,6 +15,8 @@ interface Template {
 
 interface WorkloadSpec {
   replicas?: number;
+  strategy?: Strategy;
+  minReadySeconds?: number;
   selector?: { matchLabels?: Record<string, string> };
   template?: Template;
 }
@@ -32,6 +35,12 @@ function ownerRef(owner: KubeObject): Record<string, unknown> {
   return { apiVersion: owner.apiVersion, kind: owner.kind, name: owner.metadata.name, uid: owner.metadata.uid, controller: true, blockOwnerDeletion: true };
 }
 
+/** A pod that has run to completion (Succeeded or Failed): no longer counted by its owner. */
+function terminal(p: KubeObject): boolean {
+  const phase = (p['status'] as { phase?: string } | undefined)?.phase;
+  return phase === 'Succeeded' || phase === 'Failed';
+}
+
 function podFacts(p: KubeObject): PodFacts {
   const nodeName = (p['spec'] as { nodeName?: string } | undefined)?.nodeName;
   return { name: p.metadata.name ?? '', ready: conditionTrue(p, 'Ready'), creationTimestamp: p.metadata.creationTimestamp ?? '', ...(nodeName ? { nodeName } : {}) };
@@ -39,6 +48,8 @@ function podFacts(p: KubeObject): PodFacts {
 
 export class WorkloadControllers {
   private readonly loop: ReconcileLoop;
+  private wakeAt = Infinity;
+  private wakeTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly store: ObjectStore,
@@ -53,10 +64,40 @@ export class WorkloadControllers {
 
   stop(): void {
     this.loop.stop();
+    clearTimeout(this.wakeTimer);
+  }
+
+  /**
+   * IsPodAvailable: Ready for at least minReadySeconds. A pod that will be
+   * available later wakes the loop then (no event would).
+   */
+  private availableNow(p: KubeObject, minReadySeconds: number): boolean {
+    if (minReadySeconds <= 0) return true;
+    const since = Date.parse(((p['status'] as { conditions?: Array<{ type: string; lastTransitionTime?: string }> } | undefined)?.conditions ?? []).find((c) => c.type === 'Ready')?.lastTransitionTime ?? '');
+    if (Number.isNaN(since)) return false;
+    const at = since + minReadySeconds * 1000;
+    if (at <= Date.now()) return true;
+    if (at < this.wakeAt) {
+      this.wakeAt = at;
+      clearTimeout(this.wakeTimer);
+      this.wakeTimer = setTimeout(() => {
+        this.wakeAt = Infinity;
+        this.loop.queue();
+      }, at - Date.now() + 50);
+      this.wakeTimer.unref();
+    }
+    return false;
   }
 
   reconcile(): void {
-    for (const d of this.store.list('deployments.apps').items) this.syncDeployment(d);
+    for (const d of this.store.list('deployments.apps').items) {
+      try {
+        this.syncDeployment(d);
+      } catch (e) {
+        // One Deployment the controller cannot follow (a bad maxSurge) does not stop the others.
+        this.log(`deployment ${d.metadata.namespace}/${d.metadata.name}: ${e instanceof Error ? e.message : String(e)}`);
+      }
+    }
     for (const rs of this.store.list('replicasets.apps').items) this.syncReplicaSet(rs);
     for (const ds of this.store.list('daemonsets.apps').items) this.syncDaemonSet(ds);
     this.schedulePods();
@@ -70,11 +111,18 @@ export class WorkloadControllers {
     if (d.metadata.deletionTimestamp) return;
     const ns = d.metadata.namespace ?? 'default';
     const desired = spec(d).replicas ?? 1;
+    const strategy = spec(d).strategy;
     const template = spec(d).template ?? {};
     const hash = podTemplateHash(template);
     const owned = this.store.list('replicasets.apps', { namespace: ns }).items.filter((rs) => ownedBy(rs, d));
-    const revisions = owned.map((rs) => Number(rs.metadata.annotations?.[REVISION] ?? 0));
+    const revisionOf = (rs: KubeObject) => Number(rs.metadata.annotations?.[REVISION] ?? 0) || 0;
     let newRS = owned.find((rs) => rs.metadata.labels?.['pod-template-hash'] === hash);
+    const oldRSs = owned.filter((rs) => rs.metadata.uid !== newRS?.metadata.uid);
+    const maxOldRevision = Math.max(0, ...oldRSs.map(revisionOf));
+    const annotations = (replicas: number) => ({
+      'deployment.kubernetes.io/desired-replicas': String(replicas),
+      'deployment.kubernetes.io/max-replicas': String(replicas + maxSurge(strategy, replicas)),
+    });
     if (!newRS) {
       const name = `${d.metadata.name}-${hash}`;
       const labels = { ...(template.metadata?.labels ?? {}), 'pod-template-hash': hash };
@@ -85,38 +133,67 @@ export class WorkloadControllers {
           name,
           namespace: ns,
           labels,
-          annotations: {
-            'deployment.kubernetes.io/desired-replicas': String(desired),
-            'deployment.kubernetes.io/max-replicas': String(desired + Math.ceil(desired / 4)),
-            [REVISION]: String(Math.max(0, ...revisions) + 1),
-          },
+          annotations: { ...annotations(desired), [REVISION]: String(maxOldRevision + 1) },
           ownerReferences: [ownerRef(d)] as never,
         },
         spec: {
           replicas: 0,
+          ...(spec(d).minReadySeconds ? { minReadySeconds: spec(d).minReadySeconds } : {}),
           selector: { matchLabels: { ...(spec(d).selector?.matchLabels ?? {}), 'pod-template-hash': hash } },
           template: { ...template, metadata: { ...(template.metadata ?? {}), labels } },
         },
       });
+    } else if (revisionOf(newRS) <= maxOldRevision) {
+      // A template seen before (rollout undo): its ReplicaSet becomes the newest revision again.
+      newRS = this.store.update('replicasets.apps', {
+        ...newRS,
+        metadata: { ...newRS.metadata, annotations: { ...(newRS.metadata.annotations ?? {}), [REVISION]: String(maxOldRevision + 1) } },
+      });
     }
-    const oldRSs = owned.filter((rs) => rs !== newRS && rs.metadata.uid !== newRS?.metadata.uid);
-    this.scaleRS(d, newRS, desired);
-    const newReady = Number((newRS['status'] as { readyReplicas?: number } | undefined)?.readyReplicas ?? 0);
-    // Old ReplicaSets go once the new one serves: no moment without a ready pod.
-    if (newReady >= desired || desired === 0) for (const rs of oldRSs) this.scaleRS(d, rs, 0);
+    const facts = (rs: KubeObject): ReplicaSetFacts => ({
+      name: rs.metadata.name ?? '',
+      replicas: spec(rs).replicas ?? 0,
+      available: Number((rs['status'] as { availableReplicas?: number } | undefined)?.availableReplicas ?? 0),
+      creationTimestamp: rs.metadata.creationTimestamp ?? '',
+    });
+    const steps = isRecreate(strategy)
+      ? recreateStep(desired, facts(newRS), oldRSs.map(facts), oldRSs.some((rs) => this.podsOf(rs).some((p) => !terminal(p))))
+      : rollingUpdateStep(desired, strategy, facts(newRS), oldRSs.map(facts));
+    for (const rs of [newRS, ...oldRSs]) {
+      const replicas = steps.get(rs.metadata.name ?? '');
+      if (replicas !== undefined) this.scaleRS(d, rs, replicas, annotations(desired));
+    }
     this.updateDeploymentStatus(d, newRS, [newRS, ...oldRSs], desired);
+    this.cleanUpOldReplicaSets(d, oldRSs);
   }
 
-  private scaleRS(d: KubeObject, rs: KubeObject, replicas: number): void {
-    const current = spec(rs).replicas ?? 0;
-    if (current === replicas) return;
+  /** Old ReplicaSets beyond revisionHistoryLimit go once the Deployment has rolled out. */
+  private cleanUpOldReplicaSets(d: KubeObject, oldRSs: KubeObject[]): void {
+    const limit = (d['spec'] as { revisionHistoryLimit?: number } | undefined)?.revisionHistoryLimit ?? 10;
+    const candidates = oldRSs.map((rs) => ({
+      name: rs.metadata.name ?? '',
+      revision: Number(rs.metadata.annotations?.[REVISION] ?? 0) || 0,
+      replicas: spec(this.store.find('replicasets.apps', rs.metadata.namespace, rs.metadata.name ?? '') ?? rs).replicas ?? 0,
+      pods: this.podsOf(rs).length,
+    }));
+    for (const name of replicaSetsToCleanUp(candidates, limit)) this.store.delete('replicasets.apps', d.metadata.namespace, name);
+  }
+
+  /** Every pod the ReplicaSet owns, terminating ones included. */
+  private podsOf(rs: KubeObject): KubeObject[] {
+    return this.store.list('pods', { namespace: rs.metadata.namespace ?? 'default' }).items.filter((p) => ownedBy(p, rs));
+  }
+
+  private scaleRS(d: KubeObject, rs: KubeObject, replicas: number, annotations: Record<string, string>): void {
     const latest = this.store.get('replicasets.apps', rs.metadata.namespace, rs.metadata.name ?? '');
+    const current = spec(latest).replicas ?? 0;
+    if (current === replicas) return;
     this.store.update('replicasets.apps', {
       ...latest,
-      metadata: { ...latest.metadata, annotations: { ...(latest.metadata.annotations ?? {}), 'deployment.kubernetes.io/desired-replicas': String(spec(d).replicas ?? 1) } },
+      metadata: { ...latest.metadata, annotations: { ...(latest.metadata.annotations ?? {}), ...annotations } },
       spec: { ...spec(latest), replicas },
     });
-    this.event(d, 'ScalingReplicaSet', `Scaled ${replicas > current ? 'up' : 'down'} replica set ${rs.metadata.name} from ${current} to ${replicas}`, 'deployment-controller');
+    this.event(d, 'ScalingReplicaSet', `Scaled ${replicas > current ? 'up' : 'down'} replica set ${rs.metadata.name} to ${replicas} from ${current}`, 'deployment-controller');
   }
 
   private updateDeploymentStatus(d: KubeObject, newRS: KubeObject, all: KubeObject[], desired: number): void {
@@ -128,10 +205,16 @@ export class WorkloadControllers {
     const ready = sum((rs) => st(rs).readyReplicas ?? 0);
     const available = sum((rs) => st(rs).availableReplicas ?? 0);
     const updated = st(latest(newRS)).replicas ?? 0;
-    const maxUnavailable = Math.floor(desired / 4);
+    // calculateStatus: unavailable counts against the replicas asked of every ReplicaSet.
+    const unavailable = Math.max(0, sum((rs) => spec(rs).replicas ?? 0) - available);
     const complete = updated === desired && replicas === desired && available === desired;
+    // The revision annotation first: writing it bumps the generation, which the status then observes.
+    const revision = newRS.metadata.annotations?.[REVISION];
+    let current = this.store.get('deployments.apps', d.metadata.namespace, d.metadata.name ?? '');
+    if (revision && current.metadata.annotations?.[REVISION] !== revision) {
+      current = this.store.update('deployments.apps', { ...current, metadata: { ...current.metadata, annotations: { ...(current.metadata.annotations ?? {}), [REVISION]: revision } } });
+    }
     const now = rfc3339(new Date());
-    const current = this.store.get('deployments.apps', d.metadata.namespace, d.metadata.name ?? '');
     const old = (current['status'] ?? {}) as { conditions?: Array<Record<string, string>> };
     const cond = (type: string, status: boolean, reason: string, message: string) => {
       const prev = old.conditions?.find((c) => c['type'] === type);
@@ -144,9 +227,9 @@ export class WorkloadControllers {
       updatedReplicas: updated,
       readyReplicas: ready,
       availableReplicas: available,
-      ...(desired - available > 0 ? { unavailableReplicas: desired - available } : {}),
+      ...(unavailable > 0 ? { unavailableReplicas: unavailable } : {}),
       conditions: [
-        available >= desired - maxUnavailable
+        available >= desired - maxUnavailable(spec(d).strategy, desired)
           ? cond('Available', true, 'MinimumReplicasAvailable', 'Deployment has minimum availability.')
           : cond('Available', false, 'MinimumReplicasUnavailable', 'Deployment does not have minimum availability.'),
         complete
@@ -156,16 +239,12 @@ export class WorkloadControllers {
     };
     const clean = (s: unknown) => JSON.stringify(s, (k, v: unknown) => (k === 'lastUpdateTime' || k === 'lastTransitionTime' ? undefined : v));
     if (clean(status) === clean(current['status'])) return;
-    const revision = newRS.metadata.annotations?.[REVISION];
     this.store.update('deployments.apps', { ...current, status }, { subresource: 'status' });
-    if (revision && current.metadata.annotations?.[REVISION] !== revision) {
-      const fresh = this.store.get('deployments.apps', d.metadata.namespace, d.metadata.name ?? '');
-      this.store.update('deployments.apps', { ...fresh, metadata: { ...fresh.metadata, annotations: { ...(fresh.metadata.annotations ?? {}), [REVISION]: revision } } });
-    }
   }
 
   private ownedPods(owner: KubeObject): KubeObject[] {
-    return this.store.list('pods', { namespace: owner.metadata.namespace ?? 'default' }).items.filter((p) => ownedBy(p, owner) && !p.metadata.deletionTimestamp);
+    // FilterActivePods: terminating and finished pods no longer count.
+    return this.store.list('pods', { namespace: owner.metadata.namespace ?? 'default' }).items.filter((p) => ownedBy(p, owner) && !p.metadata.deletionTimestamp && !terminal(p));
   }
 
   private createPod(owner: KubeObject, template: Template, extraSpec: Record<string, unknown> = {}, component: string): void {
@@ -197,12 +276,12 @@ export class WorkloadControllers {
       }
     }
     const now = this.ownedPods(rs);
-    const ready = now.filter((p) => conditionTrue(p, 'Ready')).length;
+    const readyPods = now.filter((p) => conditionTrue(p, 'Ready'));
     const status = {
       replicas: now.length,
       fullyLabeledReplicas: now.length,
-      readyReplicas: ready,
-      availableReplicas: ready,
+      readyReplicas: readyPods.length,
+      availableReplicas: readyPods.filter((p) => this.availableNow(p, spec(rs).minReadySeconds ?? 0)).length,
       observedGeneration: rs.metadata.generation,
     };
     const current = (rs['status'] ?? {}) as Record<string, unknown>;
