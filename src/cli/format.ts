@@ -41,6 +41,7 @@ export function statusText(s: LabStatus): string {
   for (const n of s.nodes) lines.push(`  node ${n.name}: ${n.nodeIP}, pods ${n.podCIDR}${n.roles.length ? `, ${n.roles.join(',')}` : ''} (netns ${n.netns})`);
   for (const h of s.hosts) lines.push(`  host ${h.name}: ${h.addresses.join(', ')} (netns ${h.netns})`);
   for (const w of s.warnings) lines.push(`  warning: ${w}`);
+  for (const p of s.problems) lines.push(`  problem: ${p}`);
   if (s.state === 'Degraded') lines.push(`  Something is missing: "sudo nslab down ${s.name}" then "sudo nslab up" rebuilds it.`);
   return lines.join('\n');
 }

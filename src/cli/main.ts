@@ -64,6 +64,7 @@ program
     const runner = await makeRunner();
     const { downAll, downLab } = await lib.down();
     if (opts.all) {
+      if (lab !== undefined) throw new (await lib.targets()).UsageError(`name a lab or give --all, not both (got ${JSON.stringify(lab)} and --all)`);
       const results = await downAll({ runner, reporter: consoleReporter });
       console.log(results.length ? `Took down ${results.map((r) => r.lab).join(', ')} in ${formatMs(performance.now() - start)}` : 'No labs were up.');
       return;

@@ -5,6 +5,9 @@ import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { files, labStateDir, readJson, statePath, writeJson, type ApiRecord, type LabRecord } from '../lab/state.js';
 import { ExecaRunner } from '../sys/runner.js';
+import { joinLabCgroup } from '../sys/cgroup.js';
+import { isLabName } from '../lab/lab-name.js';
+import { NetnsTrackingRunner } from '../lab/netns-tracking-runner.js';
 import type { LabPki } from '../api/pki.js';
 import { PKI_FILES } from './pki-files.js';
 import { startControlPlane } from './controlplane.js';
@@ -25,17 +28,25 @@ async function main(): Promise<void> {
   const flag = process.argv.indexOf('--lab');
   const lab = flag >= 0 ? process.argv[flag + 1] : undefined;
   if (!lab) throw new Error('usage: daemon.js --lab NAME');
+  if (!isLabName(lab)) {
+    log(`fatal: ${JSON.stringify(lab)} is not a valid lab name`);
+    process.exit(2);
+  }
+  // Before anything is started: everything this process starts from now on
+  // is in the lab's cgroup (`up` normally put us there already), and the pid
+  // file names us even if `up` was killed before it wrote it.
+  if (!(await joinLabCgroup(lab))) log('no cgroup v2 to join: the lab is tracked by its namespaces only');
+  await writeFile(statePath(lab, files.pid), `${process.pid}\n`, { mode: 0o600 });
   const record = await readJson<LabRecord>(lab, files.lab);
   if (!record) throw new Error(`no lab record in ${statePath(lab, files.lab)}`);
 
   const cp = await startControlPlane(record, await readPki(lab), {
     log,
     socketPath: statePath(lab, files.socket),
-    agents: { stateDir: labStateDir(lab), runner: new ExecaRunner() },
+    agents: { stateDir: labStateDir(lab), runner: new NetnsTrackingRunner(new ExecaRunner()) },
   });
   const api: ApiRecord = { pid: process.pid, port: cp.api.port, url: cp.api.url };
   await writeJson(lab, files.api, api);
-  await writeFile(statePath(lab, files.pid), `${process.pid}\n`);
   log(`lab ${lab}: API serving at ${api.url}`);
 
   const shutdown = (sig: string) => {

@@ -1,18 +1,25 @@
 // Taking a lab down: stop its processes and remove every kernel object and
-// file it made. Works from what exists (netns by name prefix, daemons by
-// command line), not from what `up` wrote, so a dead daemon or an `up` killed
-// halfway leaves nothing behind either.
-import { readdir, rm } from 'node:fs/promises';
+// file it made. Works from what exists (netns by name prefix, the daemon by
+// its root-owned pid file checked against /proc, the lab's cgroup, the
+// recorded namespace inodes), not only from what `up` wrote, so a dead
+// daemon or an `up` killed halfway leaves nothing behind either. Every lab
+// name is checked before it reaches a path, and only this lab's objects are
+// touched: another lab's down, crash or bad input never reaches a second lab.
 import { existsSync } from 'node:fs';
+import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { labNetnsPrefix, labOfNetns } from '../plan/names.js';
 import { ExecaRunner, type CommandRunner } from '../sys/runner.js';
+import { killLabCgroup, listLabCgroups } from '../sys/cgroup.js';
 import { deleteNetns, listLabNetns, pidsInNetns } from '../sys/topology.js';
-import { findDaemonPids, findDaemons, stopProcesses } from './processes.js';
-import { files, labStateDir, listStateLabs, readJson, type KubeconfigRecord } from './state.js';
+import { findDaemonPids, stopProcesses } from './processes.js';
+import { files, labDirProblem, labStateDir, listStateLabs, readJson, stateRoot, type KubeconfigRecord } from './state.js';
 import { contextName, removeFromKubeconfig } from '../kubeconfig/kubeconfig.js';
 import { readIfExists, resolveKubeconfigTarget, writeKubeconfigFile } from '../kubeconfig/target.js';
 import { silentReporter, timed, type Reporter } from './progress.js';
+import { assertLabName, isLabName } from './lab-name.js';
+import { removeInside } from './safe-remove.js';
+import { labNetnsProcesses } from './leftovers.js';
 
 export interface DownOptions {
   runner?: CommandRunner;
@@ -30,35 +37,42 @@ export interface DownResult {
 const ETC_NETNS = '/etc/netns';
 
 export async function downLab(lab: string, opts: DownOptions = {}): Promise<DownResult> {
+  assertLabName(lab);
   const runner = opts.runner ?? new ExecaRunner();
   const reporter = opts.reporter ?? silentReporter;
 
+  // The daemon first, gently: its kubelets stop the pods and its proxies their rules.
   const daemons = await findDaemonPids(lab);
   await timed(reporter, `Stopped control plane${daemons.length ? ` (pid ${daemons.join(', ')})` : ' (not running)'}`, () =>
     stopProcesses(daemons, 10_000),
   );
+  // Then whatever the lab started and is still there: everything in its cgroup
+  // (an `up` killed halfway, orphaned workers) ...
+  const inCgroup = await killLabCgroup(lab);
 
   const netns = await listLabNetns(runner, lab);
-  const leftover = await pidsInNetns(runner, netns);
-  await timed(reporter, `Removed ${netns.length} network namespaces${leftover.length ? `, ${leftover.length} processes` : ''}`, async () => {
+  const leftover = [...new Set([...(await pidsInNetns(runner, netns)), ...(await labNetnsProcesses(lab))])];
+  await timed(reporter, `Removed ${netns.length} network namespaces${leftover.length + inCgroup ? `, ${leftover.length + inCgroup} processes` : ''}`, async () => {
+    // ... and everything in its namespaces, named or not (machines without a cgroup v2, `nslab exec` shells).
     await stopProcesses(leftover, 1000);
     await deleteNetns(runner, netns);
     await removeEtcNetns(lab);
   });
 
   if (!opts.keepKubeconfig) {
-    const record = await readJson<KubeconfigRecord>(lab, files.kubeconfigTarget);
+    // The record names a file root will rewrite: only believe it from a folder nobody else could write.
+    const record = (await labDirProblem(lab)) ? undefined : await readJson<KubeconfigRecord>(lab, files.kubeconfigTarget);
     await timed(reporter, 'Removed kubeconfig context', () => removeContext(record?.path, contextName(lab)));
   }
-  await rm(labStateDir(lab), { recursive: true, force: true });
-  return { lab, namespaces: netns.length, processes: daemons.length + leftover.length };
+  await removeInside(stateRoot(), labStateDir(lab));
+  return { lab, namespaces: netns.length, processes: daemons.length + inCgroup + leftover.length };
 }
 
 async function removeEtcNetns(lab: string): Promise<void> {
   if (!existsSync(ETC_NETNS)) return;
   const prefix = labNetnsPrefix(lab);
   for (const entry of await readdir(ETC_NETNS)) {
-    if (entry.startsWith(prefix)) await rm(path.join(ETC_NETNS, entry), { recursive: true, force: true });
+    if (entry.startsWith(prefix)) await removeInside(ETC_NETNS, path.join(ETC_NETNS, entry));
   }
 }
 
@@ -70,13 +84,16 @@ async function removeContext(recordedPath: string | undefined, name: string): Pr
   if (changed) await writeKubeconfigFile(target, updated);
 }
 
-/** Every lab with anything left on this machine: a state folder, a namespace or a daemon. */
+/**
+ * Every lab with anything left on this machine: a state folder, a namespace
+ * or a cgroup, each only where it carries a valid lab name. Never a name
+ * read from a process's command line: anyone can start a process.
+ */
 export async function labsPresent(runner: CommandRunner = new ExecaRunner()): Promise<string[]> {
-  const names = new Set(await listStateLabs());
-  for (const d of await findDaemons()) names.add(d.lab);
+  const names = new Set([...(await listStateLabs()), ...(await listLabCgroups())]);
   for (const ns of await listLabNetns(runner)) {
     const lab = labOfNetns(ns);
-    if (lab) names.add(lab);
+    if (lab !== undefined && isLabName(lab)) names.add(lab);
   }
   return [...names].sort();
 }

@@ -4,8 +4,10 @@ import { allNetns } from '../plan/topology.js';
 import { ExecaRunner, type CommandRunner } from '../sys/runner.js';
 import { listLabNetns } from '../sys/topology.js';
 import { labsPresent } from './down.js';
-import { findDaemonPids } from './processes.js';
+import { findDaemonPids, pidFileVerdict } from './processes.js';
 import { files, labStateDir, readJson, type ApiRecord, type LabRecord } from './state.js';
+import { probeApi } from './api-probe.js';
+import { assertLabName } from './lab-name.js';
 
 export type LabState = 'Running' | 'Degraded' | 'Stopped';
 
@@ -22,9 +24,12 @@ export interface LabStatus {
   nodes: Array<{ name: string; netns: string; nodeIP: string; podCIDR: string; roles: string[] }>;
   hosts: Array<{ name: string; netns: string; addresses: string[] }>;
   warnings: string[];
+  /** What is wrong with a lab that is not Running, each with what to do about it. */
+  problems: string[];
 }
 
 export async function labStatus(lab: string, runner: CommandRunner = new ExecaRunner()): Promise<LabStatus> {
+  assertLabName(lab);
   const record = await readJson<LabRecord>(lab, files.lab);
   const api = await readJson<ApiRecord>(lab, files.api);
   const daemons = await findDaemonPids(lab);
@@ -35,8 +40,11 @@ export async function labStatus(lab: string, runner: CommandRunner = new ExecaRu
   const expected = record ? allNetns(record.plan) : [];
   const missing = expected.filter((ns) => !present.includes(ns));
   const alive = api ? daemons.includes(api.pid) : false;
+  // Bounded: a stopped or wedged daemon must not make `status` hang.
+  const answers = alive ? (await probeApi(lab)) === 'answers' : false;
+  const problems = await labProblems(lab, { hasRecord: record !== undefined, alive, answers, daemons, apiPid: api?.pid, missing });
   const state: LabState =
-    record && alive && missing.length === 0 ? 'Running' : present.length > 0 || daemons.length > 0 ? 'Degraded' : 'Stopped';
+    record && alive && answers && missing.length === 0 ? 'Running' : present.length > 0 || daemons.length > 0 || record ? 'Degraded' : 'Stopped';
   return {
     name: lab,
     state,
@@ -54,7 +62,26 @@ export async function labStatus(lab: string, runner: CommandRunner = new ExecaRu
     })),
     hosts: (record?.plan.hosts ?? []).map((h) => ({ name: h.name, netns: h.netns, addresses: h.nics.map((n) => n.address) })),
     warnings: record?.plan.warnings ?? [],
+    problems,
   };
+}
+
+async function labProblems(
+  lab: string,
+  f: { hasRecord: boolean; alive: boolean; answers: boolean; daemons: number[]; apiPid: number | undefined; missing: string[] },
+): Promise<string[]> {
+  const fix = `run "sudo nslab down ${lab}" or "sudo nslab up LAB_FILE"`;
+  const problems: string[] = [];
+  if (!f.hasRecord) problems.push(`the lab record is missing (an "nslab up" did not finish); ${fix}`);
+  if (!f.alive) {
+    const verdict = await pidFileVerdict(lab);
+    const why = f.daemons.length > 0 ? `pid ${f.daemons.join(', ')} runs without a matching API record` : (verdict.problem ?? 'no API record');
+    problems.push(`control plane is not running (${why}); ${fix}`);
+  } else if (!f.answers) {
+    problems.push(`control plane (pid ${f.apiPid}) does not answer on its API socket; ${fix}`);
+  }
+  if (f.missing.length > 0) problems.push(`${f.missing.length} network namespaces are missing (${f.missing.join(', ')}); ${fix}`);
+  return problems;
 }
 
 export async function allLabStatuses(runner: CommandRunner = new ExecaRunner()): Promise<LabStatus[]> {

@@ -1,22 +1,31 @@
 // Resolving what the user names: which lab, and which machine inside it.
-import { existsSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { loadLabFile } from '../spec/parse-lab.js';
 import type { CommandRunner } from '../sys/runner.js';
 import { labsPresent } from './down.js';
+import { assertLabName } from './lab-name.js';
 import { files, readJson, type LabRecord } from './state.js';
+import { UsageError } from './usage-error.js';
 
-export class UsageError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'UsageError';
+export { UsageError };
+
+function isFile(p: string): boolean {
+  try {
+    return statSync(p).isFile();
+  } catch {
+    return false;
   }
 }
 
-/** A lab named by name or by its file; with nothing named, the one lab that is up. */
+/**
+ * A lab named by name or by its file; with nothing named, the one lab that
+ * is up. A name that is neither a lab file nor a valid lab name ('..', '',
+ * 'a/b') is a UsageError before anything is touched.
+ */
 export async function resolveLabName(arg: string | undefined, runner: CommandRunner): Promise<string> {
   if (arg !== undefined) {
-    if (/\.ya?ml$/.test(arg) || (arg.includes('/') && existsSync(arg))) return (await loadLabFile(arg)).name;
-    return arg;
+    if (/\.ya?ml$/.test(arg) || (arg.includes('/') && isFile(arg))) return assertLabName((await loadLabFile(arg)).name);
+    return assertLabName(arg);
   }
   const labs = await labsPresent(runner);
   if (labs.length === 1 && labs[0]) return labs[0];

@@ -1,7 +1,7 @@
 // Bringing a lab up: namespaces and links from the plan, certificates, the
 // control-plane daemon, and a kubeconfig context for the real kubectl.
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, open, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { LabSpec } from '../spec/types.js';
@@ -14,9 +14,12 @@ import { bridgeNetfilterAvailable, PreflightError, requireNamespaceCapabilities,
 import { createLabPki, type LabPki } from '../api/pki.js';
 import { contextName, mergeKubeconfig, renderKubeconfig } from '../kubeconfig/kubeconfig.js';
 import { readIfExists, resolveKubeconfigTarget, writeKubeconfigFile, type KubeconfigTarget } from '../kubeconfig/target.js';
+import { enterLabCgroup, labCgroupDir } from '../sys/cgroup.js';
 import { downLab } from './down.js';
 import { daemonScript } from './paths.js';
 import { findDaemonPids } from './processes.js';
+import { recordNetns } from './netns-record.js';
+import { probeApi } from './api-probe.js';
 import { silentReporter, timed, type Reporter } from './progress.js';
 import {
   ensureStateDir,
@@ -74,12 +77,19 @@ export async function upLab(spec: LabSpec, opts: UpOptions = {}): Promise<UpResu
     const kubeconfigPath = await mergeContext(spec.name, running, opts.kubeconfig);
     return { spec, plan, api: running, alreadyUp: true, ...(kubeconfigPath ? { kubeconfigPath } : {}) };
   }
-  if ((await listLabNetns(runner, spec.name)).length > 0 || (await findDaemonPids(spec.name)).length > 0) {
-    await timed(reporter, 'Removed what an earlier, unfinished run left', () =>
+  // A lab that is not running but left something (a dead daemon, an `up`
+  // killed halfway, a state folder that outlived a reboot) is taken down
+  // first and built again from its file.
+  if (await hasTraces(spec.name, runner)) {
+    await timed(reporter, 'Removed what an earlier run left (its control plane was not running)', () =>
       downLab(spec.name, { runner, keepKubeconfig: true }),
     );
   }
 
+  // From here on everything `up` starts is in the lab's cgroup, so a `down`
+  // after `up` was killed at any moment finds it; `up` leaves the cgroup
+  // before it cleans up or returns.
+  const cgroup = await enterLabCgroup(spec.name);
   try {
     await ensureStateDir(spec.name);
     const record: LabRecord = { spec, plan, createdAt: new Date().toISOString() };
@@ -87,7 +97,7 @@ export async function upLab(spec: LabSpec, opts: UpOptions = {}): Promise<UpResu
     await timed(
       reporter,
       `Created ${allNetns(plan).length} network namespaces, ${plan.nodes.length + plan.hosts.length} machines, ${plan.segments.length} segments`,
-      () => applyTopology(plan, runner),
+      () => applyTopology(plan, runner, () => recordNetns(spec.name, allNetns(plan))),
     );
     const pki = await timed(reporter, 'Issued the lab CA and certificates', async () => {
       const pki = await createLabPki(spec.name);
@@ -108,21 +118,36 @@ export async function upLab(spec: LabSpec, opts: UpOptions = {}): Promise<UpResu
       () => mergeContext(spec.name, api, opts.kubeconfig),
     );
     for (const w of plan.warnings) reporter.note(`warning: ${w}`);
+    await cgroup?.leave();
     return { spec, plan, api, alreadyUp: false, ...(kubeconfigPath ? { kubeconfigPath } : {}) };
   } catch (e) {
+    await cgroup?.leave();
     await downLab(spec.name, { runner, keepKubeconfig: true }).catch(() => undefined);
     throw e;
   }
 }
 
-/** The lab's API record if its daemon answers and all its namespaces exist. */
+/** The lab's API record if its daemon runs and answers and all its namespaces exist. */
 async function runningLab(lab: string, runner: CommandRunner, plan: TopologyPlan): Promise<ApiRecord | undefined> {
   const api = await readJson<ApiRecord>(lab, files.api);
   if (!api) return undefined;
   const daemons = await findDaemonPids(lab);
   if (!daemons.includes(api.pid)) return undefined;
   const present = new Set(await listLabNetns(runner, lab));
-  return allNetns(plan).every((ns) => present.has(ns)) ? api : undefined;
+  if (!allNetns(plan).every((ns) => present.has(ns))) return undefined;
+  // Generous: a busy but healthy control plane must not be taken for a dead one and rebuilt.
+  return (await probeApi(lab, 5000)) === 'answers' ? api : undefined;
+}
+
+/** Anything of the lab on this machine: its state folder, a namespace, a daemon or its cgroup. */
+async function hasTraces(lab: string, runner: CommandRunner): Promise<boolean> {
+  const cgroup = labCgroupDir(lab);
+  return (
+    existsSync(labStateDir(lab)) ||
+    (cgroup !== undefined && existsSync(cgroup)) ||
+    (await listLabNetns(runner, lab)).length > 0 ||
+    (await findDaemonPids(lab)).length > 0
+  );
 }
 
 async function ensureBridgeNetfilter(runner: CommandRunner): Promise<void> {
@@ -156,7 +181,7 @@ async function startDaemon(lab: string, timeoutMs: number): Promise<ApiRecord> {
       stdio: ['ignore', log.fd, log.fd, 'pipe'],
       env: { ...process.env, NSLAB_STATE_DIR: stateRoot() },
     });
-    await writeFile(statePath(lab, files.pid), `${child.pid}\n`);
+    await writeFile(statePath(lab, files.pid), `${child.pid}\n`, { mode: 0o600 });
     const readyPipe = child.stdio[3];
     if (!readyPipe || !('on' in readyPipe)) throw new Error('could not open the control plane readiness pipe');
     const ready = await new Promise<ApiRecord>((resolve, reject) => {

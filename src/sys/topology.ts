@@ -6,9 +6,11 @@ import { labNetnsPrefix, NETNS_PREFIX } from '../plan/names.js';
 import { inNetns } from './netns.js';
 import type { CommandRunner } from './runner.js';
 
-export async function applyTopology(plan: TopologyPlan, runner: CommandRunner): Promise<void> {
+/** `afterCreate` runs once the namespaces exist, before any process runs in them (up records their inodes there). */
+export async function applyTopology(plan: TopologyPlan, runner: CommandRunner, afterCreate?: () => Promise<void>): Promise<void> {
   const batches = renderIpBatches(plan);
   await runner.run(['ip', '-batch', '-'], { input: batchText(batches.create) });
+  await afterCreate?.();
   await Promise.all(
     batches.configure.map(({ netns, lines }) => runner.run(['ip', '-n', netns, '-batch', '-'], { input: batchText(lines) })),
   );
@@ -32,7 +34,7 @@ function batchText(lines: string[]): string {
 
 /** Names of the network namespaces that exist now, optionally only one lab's. */
 export async function listLabNetns(runner: CommandRunner, lab?: string): Promise<string[]> {
-  const r = await runner.run(['ip', 'netns', 'list'], { allowFailure: true });
+  const r = await runner.run(['ip', 'netns', 'list'], { allowFailure: true, timeoutMs: 5000 });
   const prefix = lab === undefined ? NETNS_PREFIX : labNetnsPrefix(lab);
   return r.stdout
     .split('\n')
@@ -43,7 +45,7 @@ export async function listLabNetns(runner: CommandRunner, lab?: string): Promise
 /** Process IDs running inside the given namespaces (pods' and nodes' processes). */
 export async function pidsInNetns(runner: CommandRunner, netns: string[]): Promise<number[]> {
   const results = await Promise.all(
-    netns.map((ns) => runner.run(['ip', 'netns', 'pids', ns], { allowFailure: true })),
+    netns.map((ns) => runner.run(['ip', 'netns', 'pids', ns], { allowFailure: true, timeoutMs: 5000 })),
   );
   return results.flatMap((r) =>
     r.stdout

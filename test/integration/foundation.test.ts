@@ -5,16 +5,18 @@ import { execa } from 'execa';
 import { existsSync, readFileSync } from 'node:fs';
 import YAML from 'yaml';
 import { rows, sandbox, type Sandbox } from '../helpers/cli.js';
-import { labNetns, rootNetnsSnapshot } from '../helpers/root-snapshot.js';
+import { labCgroupExists, labNetns, rootNetnsSnapshot, strayBaseline, strayProcesses } from '../helpers/root-snapshot.js';
 
 describe('the default lab, end to end', () => {
   let sb: Sandbox;
   let before: Record<string, string>;
+  let baseline: Set<number>;
   let upOutput = '';
 
   beforeAll(async () => {
     sb = sandbox();
     before = await rootNetnsSnapshot();
+    baseline = await strayBaseline();
     const up = await sb.nslab(['up']);
     upOutput = up.stdout + up.stderr;
     expect(up.exitCode, upOutput).toBe(0);
@@ -137,6 +139,9 @@ describe('the default lab, end to end', () => {
     expect(existsSync('/run/nslab/default')).toBe(false);
     const pgrep = await execa('pgrep', ['-f', 'controlplane/daemon.js --lab default'], { reject: false });
     expect(pgrep.stdout).toBe('');
+    // Also no process left in a namespace that lost its name (pods' namespaces are deleted before their processes die).
+    expect(await strayProcesses('nslab-default.', baseline)).toEqual([]);
+    expect(labCgroupExists('default')).toBe(false);
     const doc = YAML.parse(readFileSync(sb.kubeconfig, 'utf8'));
     expect(doc.contexts ?? []).toEqual([]);
     expect(doc['current-context']).toBe('');

@@ -2,10 +2,32 @@
 // an `up` killed halfway, a broken lab file, no root.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { execa } from 'execa';
-import { existsSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { CLI, sandbox, type Sandbox } from '../helpers/cli.js';
-import { labNetns } from '../helpers/root-snapshot.js';
+import { labCgroupDir, labCgroupExists, labNetns, strayBaseline, strayProcesses } from '../helpers/root-snapshot.js';
+
+const daemonPid = (lab: string) => Number(readFileSync(`/run/nslab/${lab}/daemon.pid`, 'utf8').trim());
+
+/** Every process in the lab's named namespaces. */
+async function labNetnsPids(prefix: string): Promise<number[]> {
+  const pids: number[] = [];
+  for (const ns of await labNetns(prefix)) {
+    const r = await execa('ip', ['netns', 'pids', ns], { reject: false });
+    pids.push(...String(r.stdout).split('\n').map(Number).filter((n) => n > 1));
+  }
+  return pids.sort((a, b) => a - b);
+}
+
+const alive = (pid: number) => {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return !/\) [ZX]/.test(stat);
+  } catch {
+    return false;
+  }
+};
 
 /** A lab's namespaces without its pods'. */
 const machinesAndSegments = (netns: string[]) => netns.filter((n) => !n.includes('.pod-'));
@@ -27,10 +49,12 @@ spec:
 
 describe('lab lifecycle', () => {
   let sb: Sandbox;
+  let baseline: Set<number>;
   const labs = ['it-alpha', 'it-beta'];
 
-  beforeAll(() => {
+  beforeAll(async () => {
     sb = sandbox();
+    baseline = await strayBaseline();
   });
 
   afterEach(async () => {
@@ -79,13 +103,16 @@ describe('lab lifecycle', () => {
   it('cleans up after a control plane that died', async () => {
     const up = await sb.nslab(['up', writeLab('it-alpha', labYaml('it-alpha', '192.168.31'))]);
     expect(up.exitCode, up.stderr).toBe(0);
-    await execa('pkill', ['-KILL', '-f', 'controlplane/daemon.js --lab it-alpha']);
+    process.kill(daemonPid('it-alpha'), 'SIGKILL');
     const status = await sb.nslab(['status', 'it-alpha']);
     expect(status.stdout).toContain('Degraded');
+    expect(status.stdout).toContain('problem: control plane is not running');
     const down = await sb.nslab(['down', 'it-alpha']);
     expect(down.exitCode, down.stderr).toBe(0);
     expect(await labNetns('nslab-it-alpha.')).toEqual([]);
     expect(existsSync('/run/nslab/it-alpha')).toBe(false);
+    expect(await strayProcesses('nslab-it-alpha.', baseline)).toEqual([]);
+    expect(labCgroupExists('it-alpha')).toBe(false);
   });
 
   it('cleans up after an up that was killed halfway, and up then rebuilds', async () => {
@@ -106,6 +133,106 @@ describe('lab lifecycle', () => {
     expect(await labNetns('nslab-it-alpha.')).toEqual([]);
     const pgrep = await execa('pgrep', ['-f', 'controlplane/daemon.js --lab it-alpha'], { reject: false });
     expect(pgrep.stdout).toBe('');
+    expect(await strayProcesses('nslab-it-alpha.', baseline)).toEqual([]);
+    expect(labCgroupExists('it-alpha')).toBe(false);
+  });
+
+  it("down of one lab, and bad lab names, never touch another lab", async () => {
+    const a = await sb.nslab(['up', writeLab('it-alpha', labYaml('it-alpha', '192.168.35'))]);
+    const b = await sb.nslab(['up', writeLab('it-beta', labYaml('it-beta', '192.168.35'))]);
+    expect(a.exitCode, a.stdout + a.stderr).toBe(0);
+    expect(b.exitCode, b.stdout + b.stderr).toBe(0);
+    // Let beta's pods start, then take stock of it.
+    const deadline = Date.now() + 20_000;
+    while (Date.now() < deadline && (await labNetns('nslab-it-beta.pod-')).length < 2) await new Promise((r) => setTimeout(r, 100));
+    const betaNetns = (await labNetns('nslab-it-beta.')).sort();
+    // Its lasting processes (pause, DNS servers): readiness probes and rule syncs come and go by themselves.
+    const first = await labNetnsPids('nslab-it-beta.');
+    await new Promise((r) => setTimeout(r, 1500));
+    const betaPids = (await labNetnsPids('nslab-it-beta.')).filter((p) => first.includes(p));
+    const betaDaemon = daemonPid('it-beta');
+    const comm = new Map(betaPids.map((p) => [p, readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0').join(' ')]));
+    expect(betaPids.length).toBeGreaterThan(0);
+
+    // Hostile names go to a state root deep in a folder of this test, never to /run/nslab: on code without
+    // the checks, `down ..` removed the state root's parent (/run itself).
+    const tmp = mkdtempSync(path.join(os.tmpdir(), 'nslab-bad-names-'));
+    try {
+      const stateRoot = path.join(tmp, 'a', 'b', 'state');
+      mkdirSync(stateRoot, { recursive: true, mode: 0o700 });
+      writeFileSync(path.join(tmp, 'canary'), '');
+      writeFileSync(path.join(tmp, 'a', 'canary'), '');
+      for (const bad of ['..', '.', '', '../..', 'it-beta/..', 'IT-BETA']) {
+        const r = await sb.nslab(['down', bad], { env: { NSLAB_STATE_DIR: stateRoot } });
+        expect(r.exitCode, `down ${JSON.stringify(bad)}: ${r.stderr}`).toBe(2);
+        expect(r.stderr).toMatch(/is not a valid lab name/);
+      }
+      const both = await sb.nslab(['down', 'it-beta', '--all'], { env: { NSLAB_STATE_DIR: stateRoot } });
+      expect(both.exitCode).toBe(2);
+      expect(existsSync(path.join(tmp, 'canary'))).toBe(true);
+      expect(existsSync(path.join(tmp, 'a', 'canary'))).toBe(true);
+      expect(existsSync(stateRoot)).toBe(true);
+    } finally {
+      rmSync(tmp, { recursive: true, force: true });
+    }
+    expect(existsSync('/run/nslab/it-beta')).toBe(true);
+    expect(existsSync('/run/nslab/it-alpha')).toBe(true);
+
+    const down = await sb.nslab(['down', 'it-alpha']);
+    expect(down.exitCode, down.stderr).toBe(0);
+    expect(await labNetns('nslab-it-alpha.')).toEqual([]);
+    expect(await strayProcesses('nslab-it-alpha.', baseline)).toEqual([]);
+
+    // beta is whole: namespaces, processes, daemon, cgroup, API.
+    expect((await labNetns('nslab-it-beta.')).sort()).toEqual(betaNetns);
+    expect(betaPids.filter((p) => !alive(p)).map((p) => `${p} ${comm.get(p) ?? ''}`)).toEqual([]);
+    expect(alive(betaDaemon)).toBe(true);
+    if (labCgroupDir('it-beta') && existsSync(path.dirname(labCgroupDir('it-beta') ?? ''))) expect(labCgroupExists('it-beta')).toBe(true);
+    const nodes = await sb.kubectl(['--context', 'nslab-it-beta', 'get', 'nodes', '-o', 'name']);
+    expect(nodes.exitCode, nodes.stderr).toBe(0);
+    expect(nodes.stdout.trim().split('\n')).toEqual(['node/master', 'node/worker']);
+  });
+
+  it("a user's process that looks like a lab daemon with --lab ../.. is no lab, and down --all deletes nothing of it", async () => {
+    // A state root three levels down in a folder of this test: on the old code, '../..' resolved to tmp/a.
+    const tmp = mkdtempSync(path.join(os.tmpdir(), 'nslab-fake-daemon-'));
+    chmodSync(tmp, 0o755);
+    const stateRoot = path.join(tmp, 'a', 'b', 'state');
+    mkdirSync(stateRoot, { recursive: true, mode: 0o700 });
+    writeFileSync(path.join(tmp, 'canary'), '');
+    writeFileSync(path.join(tmp, 'a', 'canary'), '');
+    const script = path.join(tmp, 'fake', 'controlplane', 'daemon.js');
+    mkdirSync(path.dirname(script), { recursive: true, mode: 0o755 });
+    writeFileSync(script, 'setTimeout(() => {}, 120000);\n', { mode: 0o644 });
+    const fake = execa('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, script, '--lab', '../..'], {
+      reject: false,
+      env: { HOME: '/tmp' },
+    });
+    try {
+      const until = Date.now() + 10_000;
+      while (Date.now() < until && !(await execa('pgrep', ['-f', `${script} --lab`], { reject: false })).stdout) {
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      const env = { NSLAB_STATE_DIR: stateRoot };
+      const list = await sb.nslab(['list', '-o', 'json'], { env });
+      expect(list.exitCode, list.stderr).toBe(0);
+      expect(list.stdout).not.toContain('../..');
+      // `down --all` takes down every lab on the machine: only try it when no other lab is up.
+      if ((await labNetns()).length === 0) {
+        const all = await sb.nslab(['down', '--all'], { env });
+        expect(all.exitCode, all.stderr).toBe(0);
+        expect(all.stdout).toContain('No labs were up.');
+      }
+      expect(existsSync(path.join(tmp, 'canary'))).toBe(true);
+      expect(existsSync(path.join(tmp, 'a', 'canary'))).toBe(true);
+      expect(existsSync(stateRoot)).toBe(true);
+      expect(fake.exitCode).toBe(null); // not ours to stop either
+      expect(existsSync('/run/netns') || !existsSync('/run')).toBe(true);
+    } finally {
+      fake.kill('SIGKILL');
+      await fake;
+      rmSync(tmp, { recursive: true, force: true });
+    }
   });
 
   it('rejects a broken lab file with one located message per problem and creates nothing', async () => {
