@@ -16,9 +16,10 @@ import { findDaemonPids, stopProcesses } from './processes.js';
 import { files, labDirProblem, labStateDir, listStateLabs, readJson, stateRoot, type KubeconfigRecord } from './state.js';
 import { contextName, removeFromKubeconfig } from '../kubeconfig/kubeconfig.js';
 import { readIfExists, resolveKubeconfigTarget, writeKubeconfigFile } from '../kubeconfig/target.js';
+import { UnsafeKubeconfigError } from '../kubeconfig/user-file.js';
 import { silentReporter, timed, type Reporter } from './progress.js';
 import { assertLabName, isLabName } from './lab-name.js';
-import { removeInside } from './safe-remove.js';
+import { removeInside } from '../sys/safe-remove.js';
 import { labNetnsProcesses } from './leftovers.js';
 
 export interface DownOptions {
@@ -62,7 +63,13 @@ export async function downLab(lab: string, opts: DownOptions = {}): Promise<Down
   if (!opts.keepKubeconfig) {
     // The record names a file root will rewrite: only believe it from a folder nobody else could write.
     const record = (await labDirProblem(lab)) ? undefined : await readJson<KubeconfigRecord>(lab, files.kubeconfigTarget);
-    await timed(reporter, 'Removed kubeconfig context', () => removeContext(record?.path, contextName(lab)));
+    try {
+      await timed(reporter, 'Removed kubeconfig context', () => removeContext(record?.path, contextName(lab)));
+    } catch (e) {
+      // A link planted in ~/.kube after `up` must not keep the lab from going down.
+      if (!(e instanceof UnsafeKubeconfigError)) throw e;
+      reporter.note(`warning: ${e.message}. Context ${contextName(lab)} was left in it`);
+    }
   }
   await removeInside(stateRoot(), labStateDir(lab));
   return { lab, namespaces: netns.length, processes: daemons.length + inCgroup + leftover.length };

@@ -6,7 +6,7 @@ import path from 'node:path';
 import type { LabSpec } from '../spec/types.js';
 import type { TopologyPlan } from '../plan/topology.js';
 import { assertLabName, isLabName } from './lab-name.js';
-import { removeInside } from './safe-remove.js';
+import { removeInside } from '../sys/safe-remove.js';
 
 export function stateRoot(): string {
   return path.resolve(process.env['NSLAB_STATE_DIR'] ?? '/run/nslab');

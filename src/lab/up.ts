@@ -14,6 +14,7 @@ import { bridgeNetfilterAvailable, PreflightError, requireNamespaceCapabilities,
 import { createLabPki, type LabPki } from '../api/pki.js';
 import { contextName, mergeKubeconfig, renderKubeconfig } from '../kubeconfig/kubeconfig.js';
 import { readIfExists, resolveKubeconfigTarget, writeKubeconfigFile, type KubeconfigTarget } from '../kubeconfig/target.js';
+import { UnsafeKubeconfigError } from '../kubeconfig/user-file.js';
 import { enterLabCgroup, labCgroupDir } from '../sys/cgroup.js';
 import { downLab } from './down.js';
 import { daemonScript } from './paths.js';
@@ -74,7 +75,7 @@ export async function upLab(spec: LabSpec, opts: UpOptions = {}): Promise<UpResu
   const running = await runningLab(spec.name, runner, plan);
   if (running) {
     reporter.note(`Lab "${spec.name}" is already up; nothing to do.`);
-    const kubeconfigPath = await mergeContext(spec.name, running, opts.kubeconfig);
+    const kubeconfigPath = await mergeContextOrWarn(spec.name, running, opts.kubeconfig, reporter);
     return { spec, plan, api: running, alreadyUp: true, ...(kubeconfigPath ? { kubeconfigPath } : {}) };
   }
   // A lab that is not running but left something (a dead daemon, an `up`
@@ -115,7 +116,7 @@ export async function upLab(spec: LabSpec, opts: UpOptions = {}): Promise<UpResu
     const kubeconfigPath = await timed(
       reporter,
       (p: string | undefined) => (p ? `Merged context ${contextName(spec.name)} into ${p}` : 'Wrote kubeconfig'),
-      () => mergeContext(spec.name, api, opts.kubeconfig),
+      () => mergeContextOrWarn(spec.name, api, opts.kubeconfig, reporter),
     );
     for (const w of plan.warnings) reporter.note(`warning: ${w}`);
     await cgroup?.leave();
@@ -226,6 +227,26 @@ function readLogTail(file: string, lines = 15): string {
   }
 }
 
+/**
+ * A kubeconfig nslab refuses to write (a symlink planted to a file the user
+ * does not own) does not undo a lab that is up: the user is told, and gets
+ * the lab's kubeconfig another way.
+ */
+async function mergeContextOrWarn(
+  lab: string,
+  api: ApiRecord,
+  target: KubeconfigTarget | false | undefined,
+  reporter: Reporter,
+): Promise<string | undefined> {
+  try {
+    return await mergeContext(lab, api, target);
+  } catch (e) {
+    if (!(e instanceof UnsafeKubeconfigError)) throw e;
+    reporter.note(`warning: ${e.message}. The lab is up without a merged context; get its kubeconfig with "sudo nslab kubeconfig ${lab} > FILE"`);
+    return undefined;
+  }
+}
+
 async function mergeContext(lab: string, api: ApiRecord, target: KubeconfigTarget | false | undefined): Promise<string | undefined> {
   if (target === false) return undefined;
   const where = target ?? resolveKubeconfigTarget();
@@ -238,7 +259,7 @@ async function mergeContext(lab: string, api: ApiRecord, target: KubeconfigTarge
     clientCertPem: await read(PKI_FILES.clientCert),
     clientKeyPem: await read(PKI_FILES.clientKey),
   };
-  await writeKubeconfigFile(where, mergeKubeconfig(await readIfExists(where.path), entry));
+  await writeKubeconfigFile(where, mergeKubeconfig(await readIfExists(where), entry));
   const record: KubeconfigRecord = { path: where.path, context: entry.name };
   await writeJson(lab, files.kubeconfigTarget, record);
   return where.path;

@@ -25,6 +25,7 @@ import { nginxConf, NGINX_DEFAULT_SITE, renderHosts, renderResolvConf, type DnsC
 import { createSandbox, destroySandbox, enterArgv, type Mount } from './sandbox.js';
 import { ContainerStopper, effectiveGracePeriod, preStopAction, type PreStopAction, type StopTarget } from './termination.js';
 import { volumeFiles, writeAtomicVolume, type KeyToPath } from './volumes.js';
+import { removeInside } from '../sys/safe-remove.js';
 
 export interface KubeletOptions {
   store: ObjectStore;
@@ -374,7 +375,14 @@ export class Kubelet {
       return undefined;
     }
     const argv = enterArgv(run.pausePid, c.plan.argv);
-    const proc = spawn(argv[0] ?? 'nsenter', argv.slice(1), { stdio: ['ignore', out.writeFd, err.writeFd], env: this.env(run, c.spec, false) });
+    // Its own process group: a runtime's container ends with its main process
+    // (the kernel kills a PID namespace with its init), so what the main
+    // process leaves behind (nginx workers of a killed master) is killed with it.
+    const proc = spawn(argv[0] ?? 'nsenter', argv.slice(1), {
+      stdio: ['ignore', out.writeFd, err.writeFd],
+      env: this.env(run, c.spec, false),
+      detached: true,
+    });
     closeWriter(out);
     closeWriter(err);
     c.proc = proc;
@@ -384,6 +392,7 @@ export class Kubelet {
     c.state = { running: { startedAt } };
     proc.on('exit', (code, signal) => {
       c.proc = undefined;
+      killGroup(proc.pid);
       const signals: Record<string, number> = { SIGKILL: 9, SIGTERM: 15, SIGQUIT: 3, SIGINT: 2 };
       const exitCode = code ?? 128 + (signal ? (signals[signal] ?? 1) : 0);
       c.state = {
@@ -560,7 +569,7 @@ export class Kubelet {
     for (const c of run.containers.values()) clearTimeout(c.probeTimer);
     await destroySandbox(run.netns, run.pausePid, this.o.runner);
     this.ipam.release(run.uid);
-    await rm(run.dir, { recursive: true, force: true });
+    await removeInside(this.o.podsDir, run.dir);
     this.pods.delete(run.uid);
   }
 
@@ -717,4 +726,14 @@ export function startKubelet(o: KubeletOptions): Kubelet {
   const k = new Kubelet(o);
   k.start();
   return k;
+}
+
+/** SIGKILL to what is left of a container's process group after its main process exited. */
+function killGroup(pgid: number | undefined): void {
+  if (pgid === undefined) return;
+  try {
+    process.kill(-pgid, 'SIGKILL');
+  } catch {
+    // nothing left in the group
+  }
 }

@@ -3,6 +3,7 @@
 // Swapping "..data" makes an update appear at once through the bind mount.
 import { chmod, mkdir, readdir, readlink, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { removeInside } from '../sys/safe-remove.js';
 
 export interface KeyToPath {
   key: string;
@@ -94,7 +95,7 @@ export async function writeAtomicVolume(dir: string, files: Array<{ path: string
   }
   for (const entry of await readdir(dir)) {
     if (entry === version || entry === '..data') continue;
-    if (entry.startsWith('..')) await rm(path.join(dir, entry), { recursive: true, force: true });
+    if (entry.startsWith('..')) await removeInside(dir, path.join(dir, entry));
     else if (!tops.has(entry)) {
       const link = await readlink(path.join(dir, entry)).catch(() => undefined);
       if (link?.startsWith('..data/')) await rm(path.join(dir, entry), { force: true });

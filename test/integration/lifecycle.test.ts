@@ -2,7 +2,7 @@
 // an `up` killed halfway, a broken lab file, no root.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { execa } from 'execa';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, lchownSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { CLI, sandbox, type Sandbox } from '../helpers/cli.js';
@@ -232,6 +232,34 @@ describe('lab lifecycle', () => {
       fake.kill('SIGKILL');
       await fake;
       rmSync(tmp, { recursive: true, force: true });
+    }
+  });
+
+  it('a kubeconfig symlink planted to a file the user does not own is refused; the lab still comes up and goes down', async () => {
+    // The user (uid 65534) owns the folder and the link; the link points at a root-owned file.
+    const home = mkdtempSync(path.join(os.tmpdir(), 'nslab-planted-'));
+    const victim = path.join(home, 'victim');
+    try {
+      writeFileSync(victim, 'root only\n', { mode: 0o600 });
+      const userDir = path.join(home, 'user');
+      mkdirSync(userDir);
+      chownSync(userDir, 65534, 65534);
+      const link = path.join(userDir, 'config');
+      symlinkSync(victim, link);
+      lchownSync(link, 65534, 65534);
+      const env = { KUBECONFIG: link };
+      const up = await sb.nslab(['up', writeLab('it-alpha', labYaml('it-alpha', '192.168.33'))], { env });
+      expect(up.exitCode, up.stdout + up.stderr).toBe(0);
+      expect(up.stdout + up.stderr).toMatch(new RegExp(`refusing to (read|write) ${link}: it is a symlink to ${victim}`));
+      expect(up.stdout + up.stderr).toContain('nslab kubeconfig it-alpha');
+      expect(readFileSync(victim, 'utf8')).toBe('root only\n');
+      expect(statSync(victim).uid).toBe(0);
+      const down = await sb.nslab(['down', 'it-alpha'], { env });
+      expect(down.exitCode, down.stdout + down.stderr).toBe(0);
+      expect(existsSync('/run/nslab/it-alpha')).toBe(false);
+      expect(readFileSync(victim, 'utf8')).toBe('root only\n');
+    } finally {
+      rmSync(home, { recursive: true, force: true });
     }
   });
 

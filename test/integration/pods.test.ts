@@ -3,6 +3,7 @@
 // exec, logs, delete/replace, scale, restart of a killed nginx.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execa } from 'execa';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { rows, sandbox, type Sandbox } from '../helpers/cli.js';
 import { courseLabYaml, until, upLab } from '../helpers/course.js';
@@ -20,6 +21,19 @@ interface PodRow {
   node: string;
 }
 
+
+async function netnsPids(netns: string): Promise<number[]> {
+  const r = await execa('ip', ['netns', 'pids', netns], { reject: false });
+  return String(r.stdout).split('\n').map(Number).filter((n) => n > 1);
+}
+
+function processName(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ');
+  } catch {
+    return '';
+  }
+}
 
 describe('pods for real', () => {
   let sb: Sandbox;
@@ -125,12 +139,19 @@ describe('pods for real', () => {
 
   it('restarts nginx when it dies, counting RESTARTS', async () => {
     const [a] = await runningPods(2);
+    const [netns] = (await labNetns(`nslab-${LAB}.pod-default.`)).filter((n) => n.endsWith(a!.name));
+    const before = await netnsPids(netns!);
+    expect(before.length).toBeGreaterThan(1);
     await sb.kubectl(['exec', a!.name, '--', 'sh', '-c', 'kill -9 $(cat /var/run/nginx.pid)']);
     const restarted = await until('a restart', async () => {
       const p = (await pods()).find((x) => x.name === a!.name);
       return p && p.restarts.startsWith('1') && p.status === 'Running' ? p : undefined;
     }, 30_000);
     expect(restarted.ready).toBe('1/1');
+    // The killed master's workers died with it, as a container's processes do with its init.
+    const after = new Set(await netnsPids(netns!));
+    const survivors = before.filter((pid) => after.has(pid) && processName(pid).startsWith('nginx: worker'));
+    expect(survivors).toEqual([]);
   });
 
   it('scales, and deletes the Deployment with its pods', async () => {

@@ -3,7 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { outsideProblem, removeInside } from '../../../src/lab/safe-remove.js';
+import { outsideProblem, removeInside } from '../../../src/sys/safe-remove.js';
 
 describe('removeInside', () => {
   let tmp: string;
