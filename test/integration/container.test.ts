@@ -1,6 +1,8 @@
 // The container path: nslab started the way a container runtime starts a
 // process (fresh mount, PID and network namespaces, a private /run), and
-// refused with a clear message when the container is not privileged.
+// refused with a clear message when the container is not privileged. A real
+// privileged podman container is scripts/container-test.sh's, run by .ci/run;
+// the host snapshot it compares is tested here.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execa } from 'execa';
 import { writeFileSync } from 'node:fs';
@@ -58,5 +60,33 @@ describe('in a container', () => {
     expect(r.stderr).toContain('needs CAP_NET_ADMIN and CAP_SYS_ADMIN');
     expect(r.stderr).toContain('--privileged');
     expect(await labNetns('nslab-it-container.')).toEqual([]);
+  });
+});
+
+describe('the host snapshot scripts/container-test.sh compares around a real container', () => {
+  const SNAPSHOT = path.join(ROOT, 'scripts', 'container', 'host-snapshot.sh');
+  const probe = 'nslab-it-snapshot-probe';
+  const take = async (): Promise<string> => String((await execa(SNAPSHOT, [], { timeout: 20_000 })).stdout);
+
+  afterAll(async () => {
+    await execa('ip', ['netns', 'delete', probe], { reject: false });
+  });
+
+  it('is byte-identical when nothing changed, and differs when a namespace appears', async () => {
+    const before = await take();
+    for (const section of ['ip netns list', 'ip -d link show', 'iptables-save', 'nft -s list ruleset']) {
+      expect(before).toContain(`== ${section}\n`);
+    }
+    // Nothing changed: time stamps and counters must not make it differ.
+    expect(await take()).toBe(before);
+    await execa('ip', ['netns', 'add', probe]);
+    try {
+      const during = await take();
+      expect(during).not.toBe(before);
+      expect(during).toContain(probe);
+    } finally {
+      await execa('ip', ['netns', 'delete', probe], { reject: false });
+    }
+    expect(await take()).toBe(before);
   });
 });
