@@ -136,8 +136,29 @@ export function unsupportedMediaType(message: string): ApiError {
   return new ApiError(415, 'UnsupportedMediaType', message);
 }
 
+/** NewRequestEntityTooLargeError: "Request entity too large: <why>". */
+export function entityTooLarge(why: string): ApiError {
+  return new ApiError(413, 'RequestEntityTooLarge', `Request entity too large: ${why}`);
+}
+
 export function requestEntityTooLarge(limit: number): ApiError {
-  return new ApiError(413, 'RequestEntityTooLarge', `Request entity too large: limit is ${limit}`);
+  return entityTooLarge(`limit is ${limit}`);
+}
+
+/** NewTooManyRequestsError: "Too many requests: <why>", with a hint when to retry. */
+export function tooManyRequests(why: string, retryAfterSeconds: number): ApiError {
+  return new ApiError(429, 'TooManyRequests', `Too many requests: ${why}`, { retryAfterSeconds });
+}
+
+/**
+ * A patch that cannot be applied: the apiserver answers 422 Invalid with this
+ * generic message (NewGenericServerResponse). The why, which the apiserver
+ * only logs, goes in a cause, which kubectl prints under the message.
+ */
+export function patchRejected(why: string, field?: string, reason: FieldError['type'] = 'FieldValueInvalid'): ApiError {
+  return new ApiError(422, 'Invalid', 'the server rejected our request due to an error in our request', {
+    causes: [{ reason, message: why, ...(field !== undefined ? { field } : {}) }],
+  });
 }
 
 /** The generic 404 for a path nothing serves. */

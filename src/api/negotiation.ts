@@ -4,9 +4,10 @@
 // clients). Responses are never protobuf: clients that ask for it also
 // accept JSON.
 
-import { parse as parseYaml, stringify as toYaml } from 'yaml';
+import { stringify as toYaml } from 'yaml';
 import { badRequest, notAcceptable, requestEntityTooLarge, unsupportedMediaType } from './errors.js';
 import { PROTOBUF_CONTENT_TYPE, decodeProtobufObject } from './protobuf.js';
+import { yamlToJson, type YamlLimits } from './yaml-body.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
 export interface MediaType {
@@ -68,38 +69,98 @@ export function send(res: ServerResponse, code: number, body: unknown, contentTy
 
 export const DEFAULT_MAX_BODY = 3 * 1024 * 1024;
 
-export async function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
-  const declared = Number(req.headers['content-length'] ?? '0');
-  if (declared > limit) throw requestEntityTooLarge(limit);
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    const b = chunk as Buffer;
-    size += b.length;
-    if (size > limit) throw requestEntityTooLarge(limit);
-    chunks.push(b);
+/**
+ * The request body, at most `limit` bytes; 413 beyond, as the apiserver.
+ *
+ * After a 413 the rest of the body is still read and thrown away, up to
+ * another `limit` bytes, so that the answer reaches the client and the
+ * connection can carry its next request; a client that sends more than that
+ * has its connection closed. (Breaking out of the stream instead left the
+ * connection stuck: the next request on it was never read.)
+ */
+export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let refused = false;
+    const refuse = (): void => {
+      refused = true;
+      chunks.length = 0;
+      reject(requestEntityTooLarge(limit));
+    };
+    const declared = Number(req.headers['content-length'] ?? '0');
+    if (declared > limit) refuse();
+    req.on('data', (b: Buffer) => {
+      size += b.length;
+      if (refused) {
+        if (size > 2 * limit) req.socket.destroy();
+      } else if (size > limit) {
+        refuse();
+      } else {
+        chunks.push(b);
+      }
+    });
+    req.once('end', () => {
+      if (!refused) resolve(Buffer.concat(chunks));
+    });
+    // A client that goes away mid-body: nothing to answer, but the handler must not wait forever.
+    req.once('close', () => {
+      if (!refused && !req.complete) reject(badRequest('the request body ended early'));
+    });
+    req.once('error', (e) => {
+      if (!refused) reject(badRequest(`reading the request body: ${e.message}`));
+    });
+  });
+}
+
+/**
+ * How deeply objects and arrays of a request body may nest. The apiserver's
+ * decoders stop at 10000 (Go stacks grow); Node's do not, and this daemon
+ * handles objects recursively in many places (structuredClone gives up near
+ * 1900 levels, the YAML printer of responses near 600). Objects of the kinds
+ * served here nest about 15 deep, so 100 refuses nothing real.
+ */
+export const MAX_NESTING_DEPTH = 100;
+
+/** Whether JSON text nests objects and arrays deeper than `limit`: one pass, nothing built. */
+export function jsonNestsDeeper(text: string, limit: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++; // backslash: skip the escaped character
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) {
+      inString = true;
+    } else if (c === 0x7b || c === 0x5b) {
+      if (++depth > limit) return true;
+    } else if (c === 0x7d || c === 0x5d) {
+      depth--;
+    }
   }
-  return Buffer.concat(chunks);
+  return false;
+}
+
+function parseJson(text: string, errorPrefix: string): unknown {
+  if (jsonNestsDeeper(text, MAX_NESTING_DEPTH)) throw badRequest(`${errorPrefix}exceeded max depth of ${MAX_NESTING_DEPTH}`);
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (e) {
+    throw badRequest(`${errorPrefix}${e instanceof Error ? e.message : String(e)}`);
+  }
 }
 
 /** A JSON, YAML or Kubernetes-protobuf request body as a value; 400 when it does not parse, 415 for other types. */
-export function decodeBody(buf: Buffer, contentType: string | undefined): unknown {
+export async function decodeBody(buf: Buffer, contentType: string | undefined, yamlLimits?: YamlLimits): Promise<unknown> {
   const type = (contentType ?? 'application/json').split(';')[0]?.trim().toLowerCase() ?? '';
-  const text = buf.toString('utf8');
   if (type === 'application/yaml' || type === 'application/apply-patch+yaml') {
-    try {
-      return parseYaml(text) as unknown;
-    } catch (e) {
-      throw badRequest(`error converting YAML to JSON: ${e instanceof Error ? e.message : String(e)}`);
-    }
+    const json = await yamlToJson(buf.toString('utf8'), MAX_NESTING_DEPTH, yamlLimits);
+    return parseJson(json, 'error converting YAML to JSON: yaml: ');
   }
   if (type === PROTOBUF_CONTENT_TYPE) return decodeProtobufObject(buf);
   if (type === 'application/json' || type.endsWith('+json') || type === '') {
-    try {
-      return JSON.parse(text) as unknown;
-    } catch (e) {
-      throw badRequest(`json parse error: ${e instanceof Error ? e.message : String(e)}`);
-    }
+    return parseJson(buf.toString('utf8'), 'json parse error: ');
   }
   throw unsupportedMediaType(`the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, application/vnd.kubernetes.protobuf`);
 }

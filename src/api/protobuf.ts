@@ -11,7 +11,7 @@
 
 import { badRequest, unsupportedMediaType } from './errors.js';
 import { PROTO_MESSAGES } from './proto-schema.js';
-import { rfc3339, type JsonRecord, type KubeObject } from './types.js';
+import { rfc3339, setOwn, type JsonRecord, type KubeObject } from './types.js';
 
 export const PROTOBUF_CONTENT_TYPE = 'application/vnd.kubernetes.protobuf';
 const MAGIC = Buffer.from([0x6b, 0x38, 0x73, 0x00]);
@@ -80,7 +80,10 @@ function decodeTime(buf: Buffer): string | undefined {
     else r.skip(wire);
   });
   if ((seconds === 0n && nanos === 0n) || seconds === ZERO_TIME_SECONDS) return undefined;
-  return rfc3339(new Date(Number(seconds) * 1000));
+  const when = new Date(Number(seconds) * 1000);
+  // Go's time.Time reaches further than a JS Date; what JSON cannot show is a bad request, not a crash.
+  if (Number.isNaN(when.getTime())) throw badRequest(`protobuf: time out of range: ${seconds} seconds`);
+  return rfc3339(when);
 }
 
 function decodeIntOrString(buf: Buffer): number | string {
@@ -158,7 +161,8 @@ function decodeMessage(buf: Buffer, name: string): JsonRecord {
       const colon = rest.indexOf(':');
       const [key, value] = decodeMapEntry(r.bytes(), rest.slice(0, colon), rest.slice(colon + 1));
       const m = (out[json] ??= {}) as JsonRecord;
-      m[key] = value;
+      // Map keys are the client's ("__proto__" is a valid ConfigMap key): an own property, never the prototype.
+      setOwn(m, key, value);
       return;
     }
     // Packed repeated scalars (proto3 style) are not produced by gogo for k8s types.

@@ -7,12 +7,14 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ApiError, badRequest, methodNotSupported, unsupportedMediaType } from './errors.js';
 import { decodeBody, negotiateOutput, readBody, send, type Output } from './negotiation.js';
+import { checkObjectShape } from './object-shape.js';
 import { PATCH_CONTENT_TYPES, applyPatch } from './patch.js';
 import { apiVersionOf, resourceKey, type ResourceType } from './resources.js';
 import { formatLabelSelector } from './selectors.js';
 import type { DeleteOptions, ListOptions, ObjectStore, PropagationPolicy, UpdateOptions } from './store.js';
 import { buildTable, partialObjectMetadata, type IncludeObject } from './tables.js';
 import { int, isRecord, rec, str, type KubeObject, type Status } from './types.js';
+import type { YamlLimits } from './yaml-body.js';
 
 export interface RestContext {
   req: IncomingMessage;
@@ -21,6 +23,8 @@ export interface RestContext {
   store: ObjectStore;
   now: () => Date;
   maxBody: number;
+  /** Bounds on decoding YAML bodies (defaults: yaml-body.ts). */
+  yamlLimits?: YamlLimits;
 }
 
 /** A request on a resource path, already routed. */
@@ -109,9 +113,10 @@ function checkFieldValidation(query: URLSearchParams): void {
   }
 }
 
-async function bodyObject(ctx: RestContext): Promise<KubeObject> {
-  const value = decodeBody(await readBody(ctx.req, ctx.maxBody), ctx.req.headers['content-type']);
+async function bodyObject(ctx: RestContext, t: ResourceTarget): Promise<KubeObject> {
+  const value = await decodeBody(await readBody(ctx.req, ctx.maxBody), ctx.req.headers['content-type'], ctx.yamlLimits);
   if (!isRecord(value)) throw badRequest('the request body must be a JSON object');
+  checkObjectShape(t.rt, value);
   if (!isRecord(value['metadata'])) value['metadata'] = {};
   return value as KubeObject;
 }
@@ -154,7 +159,7 @@ export async function handleCreate(ctx: RestContext, t: ResourceTarget): Promise
   if (t.rt.namespaced && !t.namespace) throw methodNotSupported(t.rt, 'create');
   const output = negotiateOutput(ctx.req.headers.accept);
   checkFieldValidation(ctx.query);
-  const obj = await bodyObject(ctx);
+  const obj = await bodyObject(ctx, t);
   placeInNamespace(t, obj);
   const created = ctx.store.create(resourceKey(t.rt), obj, { dryRun: dryRun(ctx.query) });
   writeObject(ctx, t.rt, 201, created, output);
@@ -164,7 +169,7 @@ export async function handleUpdate(ctx: RestContext, t: ResourceTarget): Promise
   requireVerb(t, 'update');
   const output = negotiateOutput(ctx.req.headers.accept);
   checkFieldValidation(ctx.query);
-  const obj = await bodyObject(ctx);
+  const obj = await bodyObject(ctx, t);
   if (t.subresource === 'scale') return updateScale(ctx, t, obj, dryRun(ctx.query));
   const name = t.name ?? '';
   if (obj.metadata.name !== undefined && obj.metadata.name !== name) {
@@ -191,7 +196,7 @@ export async function handlePatch(ctx: RestContext, t: ResourceTarget): Promise<
         : `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/strategic-merge-patch+json`,
     );
   }
-  const patch = decodeBody(await readBody(ctx.req, ctx.maxBody), 'application/json');
+  const patch = await decodeBody(await readBody(ctx.req, ctx.maxBody), 'application/json');
   const key = resourceKey(t.rt);
   const name = t.name ?? '';
   const current = ctx.store.get(key, t.namespace, name);
@@ -204,6 +209,7 @@ export async function handlePatch(ctx: RestContext, t: ResourceTarget): Promise<
   }
   const patched = applyPatch(type, current, patch, t.rt.kind);
   if (!isRecord(patched)) throw badRequest('the patch must produce an object');
+  checkObjectShape(t.rt, patched);
   const obj = patched as KubeObject;
   if (!isRecord(obj.metadata)) obj.metadata = {};
   obj.metadata.name = name;
@@ -242,7 +248,7 @@ function deleteOptions(query: URLSearchParams, body: unknown): DeleteOptions {
 
 async function optionalBody(ctx: RestContext): Promise<unknown> {
   const buf = await readBody(ctx.req, ctx.maxBody);
-  return buf.length === 0 ? {} : decodeBody(buf, ctx.req.headers['content-type']);
+  return buf.length === 0 ? {} : decodeBody(buf, ctx.req.headers['content-type'], ctx.yamlLimits);
 }
 
 function successStatus(rt: ResourceType, obj: KubeObject): Status {

@@ -60,6 +60,7 @@ import {
 } from './rest.js';
 import type { ObjectStore } from './store.js';
 import { WatchRegistry, handleWatch } from './watch-stream.js';
+import type { YamlLimits } from './yaml-body.js';
 
 export interface KubeVersionInfo {
   major: string;
@@ -110,6 +111,8 @@ export interface ApiServerOptions {
   subresources?: Record<string, SubresourceHandler>;
   /** Request body limit in bytes (default 3 MiB, as the apiserver). */
   maxBodyBytes?: number;
+  /** Bounds on decoding YAML request bodies (defaults: yaml-body.ts). */
+  yamlLimits?: YamlLimits;
   now?: () => Date;
 }
 
@@ -324,7 +327,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     t: ResourceTarget,
     method: string,
   ): Promise<void> {
-    const ctx: RestContext = { req, res, query: url.searchParams, store, now, maxBody };
+    const ctx: RestContext = { req, res, query: url.searchParams, store, now, maxBody, ...(opts.yamlLimits ? { yamlLimits: opts.yamlLimits } : {}) };
     const sub = t.subresource;
     if (sub !== undefined && sub !== 'status' && sub !== 'scale' && sub !== 'finalize') {
       const h = handlers[`${resourceKey(t.rt)}/${sub}`];

@@ -37,6 +37,7 @@ import {
   resourceExpired,
   type FieldError,
 } from './errors.js';
+import { checkObjectShape } from './object-shape.js';
 import { ResourceRegistry, apiVersionOf, resourceKey, type ResourceType } from './resources.js';
 import {
   FieldSelector,
@@ -492,6 +493,7 @@ export class ObjectStore {
   }
 
   private normalize(rt: ResourceType, obj: KubeObject): KubeObject {
+    checkObjectShape(rt, obj);
     const apiVersion = apiVersionOf(rt);
     if (obj.apiVersion && obj.apiVersion !== apiVersion) {
       throw badRequest(`the API version in the data (${obj.apiVersion}) does not match the expected API version (${apiVersion})`);

@@ -75,6 +75,24 @@ export function isRecord(v: unknown): v is JsonRecord {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
+/**
+ * An own property only, never one inherited from Object.prototype: a key
+ * such as "constructor" or "__proto__" read from client data must not reach
+ * the prototype.
+ */
+export function getOwn(o: JsonRecord, key: string): unknown {
+  return Object.hasOwn(o, key) ? o[key] : undefined;
+}
+
+/**
+ * Defines an own, enumerable data property. Plain assignment with the key
+ * "__proto__" would change the object's prototype instead; JSON.parse and
+ * spreading create such keys as own properties, and so does this.
+ */
+export function setOwn(o: JsonRecord, key: string, value: unknown): void {
+  Object.defineProperty(o, key, { value, writable: true, enumerable: true, configurable: true });
+}
+
 export function rec(v: unknown): JsonRecord {
   return isRecord(v) ? v : {};
 }
@@ -116,7 +134,7 @@ export function fieldValue(obj: unknown, path: string): string {
   let cur: unknown = obj;
   for (const part of path.split('.')) {
     if (!isRecord(cur)) return '';
-    cur = cur[part];
+    cur = getOwn(cur, part);
   }
   if (typeof cur === 'string') return cur;
   if (typeof cur === 'number' || typeof cur === 'boolean') return String(cur);
