@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Installs everything nslab needs on Debian/Ubuntu, builds it and puts
-# `nslab` on the PATH. Idempotent. Run as root: sudo ./scripts/setup.sh
+# `nslab` on the PATH. Idempotent. Run as root: sudo ./scripts/setup.sh, or as
+# root itself (a fresh container, with no sudo): ./scripts/setup.sh
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 
 if [ "$(id -u)" -ne 0 ]; then
-  echo "setup.sh installs packages: run it as root (sudo ./scripts/setup.sh)" >&2
+  echo "setup.sh installs packages: run it as root (sudo ./scripts/setup.sh, or ./scripts/setup.sh as root)" >&2
   exit 1
 fi
 
@@ -44,4 +45,6 @@ npm ci --no-audit --no-fund --loglevel=error
 npm run build --silent
 chmod +x dist/src/cli/main.js
 ln -sf "$root/dist/src/cli/main.js" /usr/local/bin/nslab
-echo "==> nslab is $(command -v nslab); next: sudo nslab up"
+# Root by sudo is told to use sudo; root itself (a container without sudo) is not.
+if [ -n "${SUDO_USER:-}" ]; then next="sudo nslab up"; else next="nslab up"; fi
+echo "==> nslab is $(command -v nslab); next: $next"

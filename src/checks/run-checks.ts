@@ -3,7 +3,7 @@
 import { PassThrough } from 'node:stream';
 import type { CheckExpectation, CheckSpec } from '../spec/types.js';
 import type { KubeObject } from '../api/types.js';
-import type { LabRecord } from '../lab/state.js';
+import type { LabRecord } from '../plan/lab-record.js';
 import type { CommandRunner } from '../sys/runner.js';
 import { ApiRequestError, type LabApiClient } from '../client/api-client.js';
 import { execInPod } from '../client/exec-client.js';

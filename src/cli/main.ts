@@ -1,11 +1,13 @@
 #!/usr/bin/env node
 // The nslab command line: a thin layer over the library in src/lab.
 import { Command, Option } from 'commander';
-import { readFile } from 'node:fs/promises';
 import type { Reporter } from '../lab/progress.js';
 import type { CommandRunner } from '../sys/runner.js';
 import { formatMs, formatStep, listText, statusText, upSummary } from './format.js';
 import { NSLAB_VERSION } from '../version.js';
+// The errors the CLI tells apart (by class): small modules, loaded with every command.
+import { LabFileError, UsageError } from '../spec/errors.js';
+import { PreflightError } from '../sys/preflight.js';
 
 // Command implementations are imported when their command runs: loading the
 // certificate and YAML libraries costs a `down` or an `exec` for nothing.
@@ -48,7 +50,7 @@ program
   .argument('[file]', 'lab file')
   .action(async (file: string | undefined) => {
     const start = performance.now();
-    const [{ upLabFile }, { defaultLabFile }] = await Promise.all([lib.up(), import('../lab/paths.js')]);
+    const [{ upLabFile }, { defaultLabFile }] = await Promise.all([lib.up(), import('../sys/install-paths.js')]);
     const result = await upLabFile(file ?? defaultLabFile(), { runner: await makeRunner(), reporter: consoleReporter });
     console.log(upSummary(result, performance.now() - start));
   });
@@ -64,7 +66,7 @@ program
     const runner = await makeRunner();
     const { downAll, downLab } = await lib.down();
     if (opts.all) {
-      if (lab !== undefined) throw new (await lib.targets()).UsageError(`name a lab or give --all, not both (got ${JSON.stringify(lab)} and --all)`);
+      if (lab !== undefined) throw new UsageError(`name a lab or give --all, not both (got ${JSON.stringify(lab)} and --all)`);
       const results = await downAll({ runner, reporter: consoleReporter });
       console.log(results.length ? `Took down ${results.map((r) => r.lab).join(', ')} in ${formatMs(performance.now() - start)}` : 'No labs were up.');
       return;
@@ -152,36 +154,24 @@ program
   .addOption(outputOption())
   .action(async (file: string | undefined, opts: { junit?: string; output: string }) => {
     (await lib.preflight()).requireRoot('check');
-    const [{ loadLabFile }, { defaultLabFile }, state, { LabApiClient }, { runChecks }, { junitXml }, { UsageError }] = await Promise.all([
-      import('../spec/parse-lab.js'),
-      import('../lab/paths.js'),
-      import('../lab/state.js'),
-      import('../client/api-client.js'),
-      import('../checks/run-checks.js'),
-      import('../checks/junit.js'),
-      lib.targets(),
-    ]);
-    const spec = await loadLabFile(file ?? defaultLabFile());
-    const record = await state.readJson<import('../lab/state.js').LabRecord>(spec.name, state.files.lab);
-    if (!record) throw new UsageError(`lab "${spec.name}" is not up: start it with "sudo nslab up ${file ?? ''}"`.trimEnd());
-    if (spec.checks.length === 0) {
-      console.log(`${spec.file} has no checks.`);
-      return;
-    }
+    const [{ checkLabFile }, { defaultLabFile }] = await Promise.all([import('../checks/check-lab-file.js'), import('../sys/install-paths.js')]);
     const text = opts.output !== 'json';
-    const outcomes = await runChecks(
-      { record, api: LabApiClient.forLab(spec.name), runner: await makeRunner() },
-      spec.checks,
-      (o) => {
+    const result = await checkLabFile(file ?? defaultLabFile(), file, {
+      runner: await makeRunner(),
+      ...(opts.junit ? { junitFile: opts.junit } : {}),
+      onOutcome: (o) => {
         if (!text) return;
         console.log(`${o.passed ? ' ✓' : ' ✗'} ${o.name.padEnd(60)} ${formatMs(o.ms).padStart(8)}  (${o.target})`);
         if (!o.passed) console.log(`     ${o.command}\n     ${o.message ?? ''}${o.attempts > 1 ? ` (after ${o.attempts} attempts)` : ''}`);
       },
-    );
-    const failed = outcomes.filter((o) => !o.passed).length;
-    if (opts.junit) await import('node:fs/promises').then((fs) => fs.writeFile(opts.junit!, junitXml(spec.name, outcomes)));
-    if (text) console.log(`Checks of lab "${spec.name}": ${outcomes.length - failed} passed, ${failed} failed`);
-    else printJson({ lab: spec.name, passed: outcomes.length - failed, failed, checks: outcomes });
+    });
+    if (!result.hasChecks) {
+      console.log(`${result.file} has no checks.`);
+      return;
+    }
+    const { lab, passed, failed, outcomes } = result;
+    if (text) console.log(`Checks of lab "${lab}": ${passed} passed, ${failed} failed`);
+    else printJson({ lab, passed, failed, checks: outcomes });
     if (failed > 0) process.exitCode = 1;
   });
 
@@ -190,27 +180,20 @@ program
   .description("print the lab's kubeconfig (like kind get kubeconfig)")
   .argument('[lab]', 'lab name or lab file')
   .action(async (lab: string | undefined) => {
-    const { resolveLabName, UsageError } = await lib.targets();
-    const name = await resolveLabName(lab, await makeRunner());
-    const { files, statePath } = await import('../lab/state.js');
-    try {
-      process.stdout.write(await readFile(statePath(name, files.kubeconfig), 'utf8'));
-    } catch {
-      throw new UsageError(`lab "${name}" has no kubeconfig: is it up? ("sudo nslab up")`);
-    }
+    const name = await (await lib.targets()).resolveLabName(lab, await makeRunner());
+    process.stdout.write(await (await import('../lab/lab-kubeconfig.js')).labKubeconfig(name));
   });
 
 function fail(e: unknown): void {
-  const name = e instanceof Error ? e.name : '';
-  if (name === 'LabFileError') {
+  if (e instanceof LabFileError) {
     // Its message is one FILE:LINE:COL: FIELD: problem line per problem.
-    console.error((e as Error).message);
+    console.error(e.message);
     process.exitCode = EXIT_BAD_INPUT;
-  } else if (name === 'UsageError') {
-    console.error(`nslab: ${(e as Error).message}`);
+  } else if (e instanceof UsageError) {
+    console.error(`nslab: ${e.message}`);
     process.exitCode = EXIT_BAD_INPUT;
-  } else if (name === 'PreflightError') {
-    console.error(`nslab: ${(e as Error).message}`);
+  } else if (e instanceof PreflightError) {
+    console.error(`nslab: ${e.message}`);
     process.exitCode = 1;
   } else {
     console.error(`nslab: ${e instanceof Error ? e.message : String(e)}`);

@@ -2,7 +2,7 @@
 // nslab's own commands: no certificates needed, same API kubectl sees.
 import http from 'node:http';
 import type { KubeObject } from '../api/types.js';
-import { files, statePath } from '../lab/state.js';
+import { files, statePath } from '../sys/state-dir.js';
 
 export class ApiRequestError extends Error {
   constructor(

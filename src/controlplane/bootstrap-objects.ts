@@ -2,7 +2,7 @@
 // the four namespaces, the Nodes as their kubelets register them, their
 // Leases, and the `kubernetes` Service with its endpoints. Pure functions.
 import type { PlannedNode } from '../plan/topology.js';
-import { nthAddress, parseCidr } from '../plan/ipv4.js';
+import { networkOf, nthAddress } from '../spec/ipv4.js';
 import { CONTAINER_RUNTIME_VERSION, KUBE_VERSION } from '../version.js';
 
 export interface Obj {
@@ -146,7 +146,7 @@ export function controlPlaneNode(nodes: PlannedNode[]): PlannedNode {
 }
 
 export function kubernetesService(serviceCIDR: string): Obj {
-  const ip = nthAddress(parseCidr(serviceCIDR), 1);
+  const ip = nthAddress(networkOf(serviceCIDR), 1);
   return {
     apiVersion: 'v1',
     kind: 'Service',

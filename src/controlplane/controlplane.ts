@@ -2,7 +2,7 @@
 // to, the controllers (workloads, endpoints, root CA), and per node a kubelet
 // and a kube-proxy; the cluster DNS add-on and resolver hosts; heartbeats.
 import { conditionTrue } from '../api/types.js';
-import type { LabRecord } from '../lab/state.js';
+import type { LabRecord } from '../plan/lab-record.js';
 import { ObjectStore } from '../api/store.js';
 import { startApiServer, type ApiServer } from '../api/server.js';
 import type { LabPki } from '../api/pki.js';
@@ -30,6 +30,7 @@ import { installServiceAdmission } from '../services/admission.js';
 import { startEndpointControllers } from '../services/endpoints.js';
 import { podStreamHandlers, type PodRuntime } from '../api/pod-streams.js';
 import type { CommandRunner } from '../sys/runner.js';
+import type { ProcessLauncher } from '../sys/launcher.js';
 
 export interface ControlPlane {
   store: ObjectStore;
@@ -41,6 +42,7 @@ export interface ControlPlane {
 export interface NodeAgentOptions {
   stateDir: string;
   runner: CommandRunner;
+  launcher: ProcessLauncher;
 }
 
 export interface ControlPlaneOptions {
@@ -150,8 +152,8 @@ export async function startControlPlane(record: LabRecord, pki: LabPki, opts: Co
   const t0 = performance.now();
   const since = () => `${Math.round(performance.now() - t0)} ms`;
   // The kubelets start the DNS pods while the proxies program their first rules.
-  agents = opts.agents ? startNodeAgents(store, record, opts.agents.stateDir, opts.agents.runner, log) : undefined;
-  const resolvers = opts.agents ? startResolverHosts(record, log) : undefined;
+  agents = opts.agents ? startNodeAgents(store, record, opts.agents, log) : undefined;
+  const resolvers = opts.agents ? startResolverHosts(record, opts.agents.launcher, log) : undefined;
   const proxies = opts.agents ? await startNodeProxies(store, record, opts.agents.runner, log) : undefined;
   if (proxies) log(`control plane: proxies synced after ${since()}`);
   applyManifests(store, manifests);

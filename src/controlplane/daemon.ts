@@ -3,11 +3,13 @@
 import { createWriteStream } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { files, labStateDir, readJson, statePath, writeJson, type ApiRecord, type LabRecord } from '../lab/state.js';
+import { files, labStateDir, readJson, statePath, writeJson, type ApiRecord } from '../sys/state-dir.js';
+import type { LabRecord } from '../plan/lab-record.js';
+import { NodeLauncher } from '../sys/launcher.js';
 import { ExecaRunner } from '../sys/runner.js';
 import { joinLabCgroup } from '../sys/cgroup.js';
-import { isLabName } from '../lab/lab-name.js';
-import { NetnsTrackingRunner } from '../lab/netns-tracking-runner.js';
+import { isLabName } from '../spec/lab-name.js';
+import { NetnsTrackingRunner } from '../sys/netns-tracking-runner.js';
 import type { LabPki } from '../api/pki.js';
 import { PKI_FILES } from './pki-files.js';
 import { startControlPlane } from './controlplane.js';
@@ -43,7 +45,7 @@ async function main(): Promise<void> {
   const cp = await startControlPlane(record, await readPki(lab), {
     log,
     socketPath: statePath(lab, files.socket),
-    agents: { stateDir: labStateDir(lab), runner: new NetnsTrackingRunner(new ExecaRunner()) },
+    agents: { stateDir: labStateDir(lab), runner: new NetnsTrackingRunner(new ExecaRunner()), launcher: new NodeLauncher() },
   });
   const api: ApiRecord = { pid: process.pid, port: cp.api.port, url: cp.api.url };
   await writeJson(lab, files.api, api);

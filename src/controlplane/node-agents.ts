@@ -4,12 +4,13 @@ import type { Readable } from 'node:stream';
 import type { ObjectStore } from '../api/store.js';
 import type { KubeObject } from '../api/types.js';
 import type { ExecOptions, ExecSession, LogOptions, PodRuntime } from '../api/pod-streams.js';
-import type { LabRecord } from '../lab/state.js';
+import type { LabRecord } from '../plan/lab-record.js';
 import type { CommandRunner } from '../sys/runner.js';
-import { nthAddress, parseCidr } from '../plan/ipv4.js';
+import type { ProcessLauncher } from '../sys/launcher.js';
+import { networkOf, nthAddress } from '../spec/ipv4.js';
 import { startKubelet, type Kubelet } from '../node/kubelet.js';
 import path from 'node:path';
-import { files, statePath } from '../lab/state.js';
+import { files, statePath } from '../sys/state-dir.js';
 import { nodeResolvConf } from './resolver-hosts.js';
 
 export interface NodeAgents extends PodRuntime {
@@ -18,10 +19,15 @@ export interface NodeAgents extends PodRuntime {
 
 /** kube-dns's address: the 10th of the service CIDR, as kubeadm picks it. */
 export function clusterDNSAddress(serviceCIDR: string): string {
-  return nthAddress(parseCidr(serviceCIDR), 10);
+  return nthAddress(networkOf(serviceCIDR), 10);
 }
 
-export function startNodeAgents(store: ObjectStore, record: LabRecord, stateDir: string, runner: CommandRunner, log: (line: string) => void): NodeAgents {
+export function startNodeAgents(
+  store: ObjectStore,
+  record: LabRecord,
+  { stateDir, runner, launcher }: { stateDir: string; runner: CommandRunner; launcher: ProcessLauncher },
+  log: (line: string) => void,
+): NodeAgents {
   const kubelets = new Map<string, Kubelet>();
   for (const node of record.plan.nodes) {
     kubelets.set(
@@ -36,6 +42,7 @@ export function startNodeAgents(store: ObjectStore, record: LabRecord, stateDir:
         nodeResolvConf: nodeResolvConf(record),
         apiSocket: statePath(record.spec.name, files.socket),
         runner,
+        launcher,
         log: (line) => log(`kubelet ${node.name}: ${line}`),
       }),
     );

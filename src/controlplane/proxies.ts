@@ -1,7 +1,7 @@
 // kube-proxy for every node of the lab: one iptables proxier per node netns,
 // fed from the store's Services and EndpointSlices.
 import type { ObjectStore, WatchHandle } from '../api/store.js';
-import type { LabRecord } from '../lab/state.js';
+import type { LabRecord } from '../plan/lab-record.js';
 import type { CommandRunner } from '../sys/runner.js';
 import { IptablesProxier } from '../proxy/index.js';
 

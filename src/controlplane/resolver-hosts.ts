@@ -2,8 +2,8 @@
 // file): dnsmasq in the host's netns answering only those names, and the
 // resolv.conf the lab's nodes get pointing at it, so the cluster DNS has an
 // upstream without any network leaving the lab.
-import { spawn, type ChildProcess } from 'node:child_process';
-import type { LabRecord } from '../lab/state.js';
+import type { LaunchedProcess, ProcessLauncher } from '../sys/launcher.js';
+import type { LabRecord } from '../plan/lab-record.js';
 
 export interface ResolverHost {
   name: string;
@@ -44,14 +44,13 @@ export interface RunningResolvers {
   stop(): void;
 }
 
-export function startResolverHosts(record: LabRecord, log: (line: string) => void): RunningResolvers {
-  const procs: ChildProcess[] = [];
+export function startResolverHosts(record: LabRecord, launcher: ProcessLauncher, log: (line: string) => void): RunningResolvers {
+  const procs: LaunchedProcess[] = [];
   for (const h of resolverHosts(record)) {
-    const [file, ...args] = dnsmasqArgv(h);
-    const p = spawn(file ?? 'ip', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const p = launcher.spawn(dnsmasqArgv(h), { stdio: ['ignore', 'pipe', 'pipe'] });
     p.stderr?.on('data', (d: Buffer) => log(`resolver ${h.name}: ${d.toString().trimEnd()}`));
-    p.on('error', (e) => log(`resolver ${h.name}: ${e.message}`));
-    p.on('exit', (code, signal) => {
+    p.onError((e) => log(`resolver ${h.name}: ${e.message}`));
+    p.onExit(({ code, signal }) => {
       if (signal !== 'SIGTERM') log(`resolver ${h.name}: dnsmasq exited (${signal ?? code})`);
     });
     procs.push(p);

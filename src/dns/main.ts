@@ -25,6 +25,7 @@ import { BUILD_INFO, startDnsServer, type DnsServer, type ListenAddress } from '
 import { Reflector, type WatchEventType } from './watch.js';
 import { buildZone, type PodMode, type ZoneConfig } from './zone.js';
 import { canonicalIP } from './wire.js';
+import { UsageError } from '../spec/errors.js';
 
 export const USAGE = `Usage: node dist/src/dns/main.js (--api-socket PATH | --objects FILE) [options]
 
@@ -76,7 +77,6 @@ export interface DnsMainOptions {
   logQueries: boolean;
 }
 
-export class UsageError extends Error {}
 
 /** "HOST:PORT", ":PORT", "[v6]:PORT"; "off" → undefined. */
 export function parseListen(s: string, what: string): ListenAddress | undefined {

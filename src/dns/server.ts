@@ -39,8 +39,10 @@ import dgram from 'node:dgram';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import net from 'node:net';
-import { randomInt } from 'node:crypto';
 import { cacheClass, cacheConfig, cacheDuration, cacheResponseType, isCacheable, withTtl, type CacheConfig } from './cache.js';
+import { CACHED, makeEntry, MEMO, ResponseCache, type Entry } from './response-cache.js';
+import { LoopDetector, startLoopProbe } from './loop.js';
+import { queryLogLine, type QueryLogRequest } from './query-log.js';
 import { forwardQuery, upstreamText, type Upstream } from './forward.js';
 import { DnsMetrics, PLUGIN_ID, ZONE_DROPPED, ZONE_ROOT, type BuildInfo } from './metrics.js';
 import {
@@ -55,7 +57,6 @@ import {
   QueryView,
   questionKey,
   RCODE,
-  rcodeName,
   TYPE,
   typeName,
   type Message,
@@ -116,30 +117,6 @@ export interface DnsServer {
 
 export const BUILD_INFO: BuildInfo = { version: '1.11.3', revision: 'nslab', goversion: `node${process.versions.node}` };
 
-/** What a reply is built from, kept between queries. */
-interface Entry {
-  /** MEMO: valid while the zone generation matches. CACHED: the cache plugin's item, until expires. */
-  kind: 0 | 1;
-  gen: number;
-  stored: number;
-  expires: number;
-  /** Seconds, the TTL at store time. */
-  ttl: number;
-  msg: Message;
-  rcode: number;
-  plugin: number;
-  cls: 'success' | 'denial';
-  /** 0: nothing; 1: permute address rdata in place; 2: re-encode shuffled. */
-  shuffle: 0 | 1 | 2;
-  /** Record indices (over all sections) of each same-owner address group. */
-  groups: number[][];
-  variants: Map<number, { body: Buffer; ttlOffsets: number[] }>;
-}
-
-const MEMO = 0;
-const CACHED = 1;
-const MAX_ENTRIES = 50_000;
-
 /** The request fields a reply needs (QueryView or a copy of it). */
 interface RequestInfo {
   id: number;
@@ -183,26 +160,6 @@ function snapshot(v: QueryView): RequestInfo {
   };
 }
 
-function shuffleGroups(m: Message): { shuffle: 0 | 1 | 2; groups: number[][] } {
-  if (m.rcode !== 0) return { shuffle: 0, groups: [] };
-  const groups: number[][] = [];
-  let shuffle: 0 | 1 | 2 = 0;
-  let base = 0;
-  for (const section of [m.answers, m.authority, m.additional]) {
-    const addr = section.filter((r) => r.type === 'A' || r.type === 'AAAA');
-    if (addr.length >= 2) {
-      const first = addr[0]!;
-      const same = section.every((r) => r.type === first.type && r.name === first.name);
-      if (same) {
-        groups.push(section.map((_, i) => base + i));
-        shuffle = shuffle === 2 ? 2 : 1;
-      } else shuffle = 2;
-    }
-    base += section.length;
-  }
-  return { shuffle, groups };
-}
-
 function randomFrom(n: number): number {
   return Math.floor(Math.random() * n);
 }
@@ -229,11 +186,6 @@ function roundRobin(rrs: RR[]): RR[] {
   return [...cname, ...rest, ...address, ...mx];
 }
 
-function makeEntry(msg: Message, kind: 0 | 1, plugin: number, gen: number, now: number, ttl: number, cls: 'success' | 'denial'): Entry {
-  const { shuffle, groups } = shuffleGroups(msg);
-  return { kind, gen, stored: now, expires: now + ttl * 1000, ttl, msg, rcode: msg.rcode, plugin, cls, shuffle, groups, variants: new Map() };
-}
-
 /** SetReply: the reply skeleton for a question (of the request's class: a REFUSED one echoes it). */
 function replyTo(r: RequestInfo, name: string, type: number): Message {
   return {
@@ -254,57 +206,28 @@ function replyTo(r: RequestInfo, name: string, type: number): Message {
   };
 }
 
-function flagText(buf: Buffer): string {
-  const f: string[] = ['qr'];
-  const b2 = buf[2]!;
-  const b3 = buf[3]!;
-  if (b2 & 0x04) f.push('aa');
-  if (b2 & 0x02) f.push('tc');
-  if (b2 & 0x01) f.push('rd');
-  if (b3 & 0x80) f.push('ra');
-  if (b3 & 0x20) f.push('ad');
-  if (b3 & 0x10) f.push('cd');
-  return f.join(',');
-}
-
 class Engine {
   zone: ZoneIndex;
   gen = 0;
-  readonly responses = new Map<string, Entry>();
+  readonly cache = new ResponseCache();
+  readonly responses = this.cache.entries;
   readonly view = new QueryView();
   readonly metrics: DnsMetrics;
   private readonly cacheCfg: CacheConfig | undefined;
   private readonly domain: string;
-  loopName = '';
-  loopSeen = 0;
-  loopActive = false;
+  readonly loop = new LoopDetector();
 
   constructor(private readonly opts: DnsServerOptions, serverLabel: string) {
     this.zone = opts.zone ?? buildZone({ services: [], endpointSlices: [], namespaces: [], synced: false }, opts.zoneConfig);
     this.domain = this.zone.config.domain;
     const ttl = opts.cacheTtl ?? 30;
     this.cacheCfg = ttl > 0 ? cacheConfig(ttl) : undefined;
-    this.metrics = new DnsMetrics(serverLabel, opts.build ?? BUILD_INFO, () => this.cacheCounts());
+    this.metrics = new DnsMetrics(serverLabel, opts.build ?? BUILD_INFO, () => this.cache.counts(performance.now()));
   }
 
   setZone(z: ZoneIndex): void {
     this.zone = z;
     this.gen++;
-  }
-
-  private cacheCounts(): { success: number; denial: number } {
-    const now = performance.now();
-    const c = { success: 0, denial: 0 };
-    for (const e of this.responses.values()) if (e.kind === CACHED && now < e.expires) c[e.cls]++;
-    return c;
-  }
-
-  private store(key: string, e: Entry): void {
-    if (this.responses.size >= MAX_ENTRIES && !this.responses.has(key)) {
-      const oldest = this.responses.keys().next();
-      if (!oldest.done) this.responses.delete(oldest.value);
-    }
-    this.responses.set(key, e);
   }
 
   /**
@@ -630,14 +553,8 @@ class Engine {
       }
       plugin = PLUGIN_ID.kubernetes;
     } else {
-      if (this.loopActive && qtype === TYPE.HINFO && lc === this.loopName) {
-        this.loopSeen++;
-        if (this.loopSeen > 2) {
-          const line = `[FATAL] plugin/loop: Loop (${'127.0.0.1'} -> ${this.opts.listen.host || ''}:${this.opts.listen.port}) detected for zone ".", see https://coredns.io/plugins/loop#troubleshooting. Query: "HINFO ${this.loopName}"`;
-          this.loopActive = false;
-          this.opts.onLoop?.(line);
-        }
-      }
+      const loopLine = this.loop.seen(qtype, lc, this.opts.listen);
+      if (loopLine) this.opts.onLoop?.(loopLine);
       const upstreams = this.opts.upstreams ?? [];
       let query: Buffer;
       if (depth === 0) query = reqBuf;
@@ -682,28 +599,16 @@ class Engine {
     const inCluster = isSubDomain(this.domain, lc);
     const fresh = makeEntry(msg, MEMO, plugin, gen, now, ttl, cacheClass(t));
     if (cfg && ckey !== undefined && ttl > 0 && isCacheable(msg, t) && (!inCluster || this.opts.cacheClusterNames === true)) {
-      this.store(ckey, makeEntry({ ...msg, aa: true }, CACHED, PLUGIN_ID.cache, gen, performance.now(), ttl, cacheClass(t)));
+      this.cache.store(ckey, makeEntry({ ...msg, aa: true }, CACHED, PLUGIN_ID.cache, gen, performance.now(), ttl, cacheClass(t)));
     } else if (plugin === PLUGIN_ID.kubernetes && !res.chase && keyExact !== undefined && depth === 0 && gen === this.gen && matchZone(lc, this.zone.config.zones) !== '') {
       // Not cached by the (emulated) cache plugin: kept until the zone changes.
-      this.store(keyExact, fresh);
+      this.cache.store(keyExact, fresh);
     }
     return { entry: fresh, plugin };
   }
 
-  logQuery(req: Buffer, r: { qtype: number; id: number; do: boolean; edns: boolean; udpSize: number; qnameEnd: number }, out: Buffer, tcp: boolean, remote: string, t0: number, name?: string): void {
-    let qname = name;
-    if (qname === undefined) {
-      try {
-        qname = decodeMessage(req).question[0]?.name ?? '.';
-      } catch {
-        qname = '?';
-      }
-    }
-    const bufsize = tcp ? 65535 : r.edns ? Math.max(512, r.udpSize) : 512;
-    const secs = ((performance.now() - t0) / 1000).toFixed(9).replace(/0+$/, '');
-    this.opts.log?.(
-      `[INFO] ${remote} - ${r.id} "${typeName(r.qtype)} IN ${qname} ${tcp ? 'tcp' : 'udp'} ${req.length} ${r.do} ${bufsize}" ${rcodeName(out[3]! & 0xf)} ${flagText(out)} ${out.length} ${secs}s`,
-    );
+  logQuery(req: Buffer, r: QueryLogRequest, out: Buffer, tcp: boolean, remote: string, t0: number, name?: string): void {
+    this.opts.log?.(queryLogLine(req, r, out, tcp, remote, t0, name));
   }
 }
 
@@ -887,47 +792,7 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer>
   }
 
   // The loop plugin's start-up probe.
-  const timers = new Set<NodeJS.Timeout>();
-  let closed = false;
-  if (opts.loopCheck) {
-    engine.loopName = `${randomInt(2 ** 47)}.${randomInt(2 ** 47)}.`;
-    engine.loopActive = true;
-    const target = host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '::1' : host;
-    const deadline = performance.now() + 30_000;
-    const probe = (): void => {
-      if (closed || !engine.loopActive) return;
-      const m = replyTo({ id: randomInt(65536), opcode: 0, rd: true, cd: false, ad: false, do: false, edns: false, udpSize: 0, optStart: 0, optEnd: 0, qnameEnd: 0, compressed: false, qtype: TYPE.HINFO, qclass: CLASS_IN, ednsVersion: 0, questionOk: true }, engine.loopName, TYPE.HINFO);
-      m.qr = false;
-      const sock = dgram.createSocket(listenHostForUdp(target));
-      let answered = false;
-      const t = setTimeout(() => {
-        timers.delete(t);
-        sock.close();
-        if (!answered && performance.now() < deadline) {
-          const again = setTimeout(() => {
-            timers.delete(again);
-            probe();
-          }, 1000);
-          timers.add(again);
-        } else engine.loopActive = false;
-      }, 2000);
-      timers.add(t);
-      sock.on('error', () => undefined);
-      sock.on('message', () => {
-        answered = true;
-        clearTimeout(t);
-        timers.delete(t);
-        sock.close();
-        const off = setTimeout(() => {
-          timers.delete(off);
-          engine.loopActive = false;
-        }, 2000);
-        timers.add(off);
-      });
-      sock.send(encodeMessage(m).buf, port, target);
-    };
-    probe();
-  }
+  const probe = opts.loopCheck ? startLoopProbe(engine.loop, host, port) : undefined;
 
   return {
     host,
@@ -943,9 +808,7 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer>
     },
     metricsText: () => engine.metrics.render(),
     async close() {
-      closed = true;
-      for (const t of timers) clearTimeout(t);
-      timers.clear();
+      probe?.stop();
       await Promise.all([
         new Promise<void>((resolve) => udpSock.close(() => resolve())),
         new Promise<void>((resolve) => {

@@ -2,7 +2,7 @@
 // bounded in time as a whole, so a stopped or wedged daemon makes `status`
 // and `up` say so instead of hanging.
 import http from 'node:http';
-import { files, statePath } from './state.js';
+import { files, statePath } from '../sys/state-dir.js';
 
 export type ApiProbe = 'answers' | 'no-socket' | 'silent' | 'error';
 

@@ -12,13 +12,13 @@ import { labNetnsPrefix, labOfNetns } from '../plan/names.js';
 import { ExecaRunner, type CommandRunner } from '../sys/runner.js';
 import { killLabCgroup, listLabCgroups } from '../sys/cgroup.js';
 import { deleteNetns, listLabNetns, pidsInNetns } from '../sys/topology.js';
-import { findDaemonPids, stopProcesses } from './processes.js';
-import { files, labDirProblem, labStateDir, listStateLabs, readJson, stateRoot, type KubeconfigRecord } from './state.js';
+import { findDaemonPids, stopProcesses } from '../sys/processes.js';
+import { files, labDirProblem, labStateDir, listStateLabs, readJson, stateRoot, type KubeconfigRecord } from '../sys/state-dir.js';
 import { contextName, removeFromKubeconfig } from '../kubeconfig/kubeconfig.js';
 import { readIfExists, resolveKubeconfigTarget, writeKubeconfigFile } from '../kubeconfig/target.js';
 import { UnsafeKubeconfigError } from '../kubeconfig/user-file.js';
 import { silentReporter, timed, type Reporter } from './progress.js';
-import { assertLabName, isLabName } from './lab-name.js';
+import { assertLabName, isLabName } from '../spec/lab-name.js';
 import { removeInside } from '../sys/safe-remove.js';
 import { labNetnsProcesses } from './leftovers.js';
 

@@ -4,7 +4,7 @@ import { readdir, readFile, readlink, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { labNetnsPrefix } from '../plan/names.js';
 import { labOfCgroup } from '../sys/cgroup.js';
-import { NETNS_RUN_DIR, recordedNetns } from './netns-record.js';
+import { NETNS_RUN_DIR, recordedNetns } from '../sys/netns-record.js';
 
 export interface ProcNet {
   pid: number;

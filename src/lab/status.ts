@@ -4,10 +4,11 @@ import { allNetns } from '../plan/topology.js';
 import { ExecaRunner, type CommandRunner } from '../sys/runner.js';
 import { listLabNetns } from '../sys/topology.js';
 import { labsPresent } from './down.js';
-import { findDaemonPids, pidFileVerdict } from './processes.js';
-import { files, labStateDir, readJson, type ApiRecord, type LabRecord } from './state.js';
+import { findDaemonPids, pidFileVerdict } from '../sys/processes.js';
+import { files, labStateDir, readJson, type ApiRecord } from '../sys/state-dir.js';
+import type { LabRecord } from '../plan/lab-record.js';
 import { probeApi } from './api-probe.js';
-import { assertLabName } from './lab-name.js';
+import { assertLabName } from '../spec/lab-name.js';
 
 export type LabState = 'Running' | 'Degraded' | 'Stopped';
 

@@ -3,11 +3,10 @@ import { statSync } from 'node:fs';
 import { loadLabFile } from '../spec/parse-lab.js';
 import type { CommandRunner } from '../sys/runner.js';
 import { labsPresent } from './down.js';
-import { assertLabName } from './lab-name.js';
-import { files, readJson, type LabRecord } from './state.js';
-import { UsageError } from './usage-error.js';
-
-export { UsageError };
+import { assertLabName } from '../spec/lab-name.js';
+import { files, readJson } from '../sys/state-dir.js';
+import type { LabRecord } from '../plan/lab-record.js';
+import { UsageError } from '../spec/errors.js';
 
 function isFile(p: string): boolean {
   try {

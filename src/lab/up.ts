@@ -1,6 +1,5 @@
 // Bringing a lab up: namespaces and links from the plan, certificates, the
 // control-plane daemon, and a kubeconfig context for the real kubectl.
-import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, open, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -9,6 +8,7 @@ import { loadLabFile, LabFileError } from '../spec/parse-lab.js';
 import { readManifests } from '../controlplane/manifests.js';
 import { allNetns, planTopology, type TopologyPlan } from '../plan/topology.js';
 import { ExecaRunner, type CommandRunner } from '../sys/runner.js';
+import { NodeLauncher, type ProcessLauncher } from '../sys/launcher.js';
 import { applyTopology, listLabNetns } from '../sys/topology.js';
 import { bridgeNetfilterAvailable, PreflightError, requireNamespaceCapabilities, requireRoot, requireTools, REQUIRED_TOOLS, RESOLVER_TOOLS } from '../sys/preflight.js';
 import { createLabPki, type LabPki } from '../api/pki.js';
@@ -17,9 +17,9 @@ import { readIfExists, resolveKubeconfigTarget, writeKubeconfigFile, type Kubeco
 import { UnsafeKubeconfigError } from '../kubeconfig/user-file.js';
 import { enterLabCgroup, labCgroupDir } from '../sys/cgroup.js';
 import { downLab } from './down.js';
-import { daemonScript } from './paths.js';
-import { findDaemonPids } from './processes.js';
-import { recordNetns } from './netns-record.js';
+import { daemonScript } from '../sys/install-paths.js';
+import { findDaemonPids } from '../sys/processes.js';
+import { recordNetns } from '../sys/netns-record.js';
 import { probeApi } from './api-probe.js';
 import { silentReporter, timed, type Reporter } from './progress.js';
 import {
@@ -32,12 +32,13 @@ import {
   writeJson,
   type ApiRecord,
   type KubeconfigRecord,
-  type LabRecord,
-} from './state.js';
+} from '../sys/state-dir.js';
+import type { LabRecord } from '../plan/lab-record.js';
 import { PKI_FILES } from '../controlplane/pki-files.js';
 
 export interface UpOptions {
   runner?: CommandRunner;
+  launcher?: ProcessLauncher;
   reporter?: Reporter;
   /** Where to merge the lab's context; false to leave kubeconfig files alone. */
   kubeconfig?: KubeconfigTarget | false;
@@ -106,7 +107,7 @@ export async function upLab(spec: LabSpec, opts: UpOptions = {}): Promise<UpResu
       return pki;
     });
     const api = await timed(reporter, (a: ApiRecord) => `Started control plane at ${a.url}`, () =>
-      startDaemon(spec.name, opts.readyTimeoutMs ?? 15_000),
+      startDaemon(spec.name, opts.launcher ?? new NodeLauncher(), opts.readyTimeoutMs ?? 15_000),
     );
     await writeFile(
       statePath(spec.name, files.kubeconfig),
@@ -174,17 +175,19 @@ async function writePki(lab: string, pki: LabPki): Promise<void> {
  * Start the lab's control plane detached, with its log in the state folder,
  * and wait until it says it is ready on fd 3 (or dies, or times out).
  */
-async function startDaemon(lab: string, timeoutMs: number): Promise<ApiRecord> {
+async function startDaemon(lab: string, launcher: ProcessLauncher, timeoutMs: number): Promise<ApiRecord> {
   const log = await open(statePath(lab, files.log), 'a', 0o600);
   try {
-    const child = spawn(process.execPath, [daemonScript(), '--lab', lab], {
+    // Detached: its own session, so it outlives `up`; it is in the lab's cgroup because `up` is (see upLab).
+    const child = launcher.spawn([process.execPath, daemonScript(), '--lab', lab], {
       detached: true,
       stdio: ['ignore', log.fd, log.fd, 'pipe'],
       env: { ...process.env, NSLAB_STATE_DIR: stateRoot() },
     });
     await writeFile(statePath(lab, files.pid), `${child.pid}\n`, { mode: 0o600 });
-    const readyPipe = child.stdio[3];
-    if (!readyPipe || !('on' in readyPipe)) throw new Error('could not open the control plane readiness pipe');
+    const readyPipe = child.pipe(3);
+    if (!readyPipe) throw new Error('could not open the control plane readiness pipe');
+    let stopWatchingExit = () => {};
     const ready = await new Promise<ApiRecord>((resolve, reject) => {
       let buf = '';
       const fail = (why: string) => {
@@ -205,13 +208,13 @@ async function startDaemon(lab: string, timeoutMs: number): Promise<ApiRecord> {
           }
         }
       });
-      child.on('exit', (code, sig) => {
+      stopWatchingExit = child.onExit(({ code, signal }) => {
         clearTimeout(timer);
-        fail(`exited while starting (${sig ?? `exit ${code}`})`);
+        fail(`exited while starting (${signal ?? `exit ${code}`})`);
       });
     });
-    child.removeAllListeners('exit');
-    (readyPipe as NodeJS.ReadableStream & { destroy(): void }).destroy();
+    stopWatchingExit();
+    readyPipe.destroy();
     child.unref();
     return ready;
   } finally {

@@ -2,9 +2,8 @@
 // (as the CNI bridge plugin does, hairpin on), and a pause process holding
 // the pod's UTS, IPC and mount namespaces. Containers and exec sessions
 // enter the pause process's namespaces.
-import { spawn } from 'node:child_process';
-import { readlinkSync } from 'node:fs';
 import type { CommandRunner } from '../sys/runner.js';
+import type { ProcessLauncher } from '../sys/launcher.js';
 import { POD_BRIDGE } from '../plan/topology.js';
 
 export interface SandboxSpec {
@@ -84,21 +83,13 @@ export function enterArgv(pausePid: number, argv: string[]): string[] {
   return ['nsenter', '-t', String(pausePid), '--net', '--uts', '--ipc', '--mount', '--', ...argv];
 }
 
-function nsOf(pid: number | 'self', ns: string): string | undefined {
-  try {
-    return readlinkSync(`/proc/${pid}/ns/${ns}`);
-  } catch {
-    return undefined;
-  }
-}
-
-async function startPause(netns: string): Promise<number> {
-  const child = spawn(
-    'nsenter',
-    [`--net=/run/netns/${netns}`, '--', 'unshare', '--uts', '--ipc', '--mount', '--propagation', 'private', '--', 'sleep', 'infinity'],
-    { stdio: 'ignore', detached: true },
+async function startPause(netns: string, launcher: ProcessLauncher): Promise<number> {
+  const child = launcher.spawn(
+    ['nsenter', `--net=/run/netns/${netns}`, '--', 'unshare', '--uts', '--ipc', '--mount', '--propagation', 'private', '--', 'sleep', 'infinity'],
+    { detached: true },
   );
   child.unref();
+  const nsOf = (p: number | 'self', ns: string) => launcher.namespaceOf(p, ns);
   const pid = child.pid;
   if (pid === undefined) throw new Error('could not start the pod sandbox');
   // nsenter and unshare exec in place, so the pid ends up in the new namespaces.
@@ -113,30 +104,25 @@ async function startPause(netns: string): Promise<number> {
 }
 
 /** Creates the sandbox; returns the pause process's pid. */
-export async function createSandbox(s: SandboxSpec, mounts: Mount[], runner: CommandRunner): Promise<number> {
+export async function createSandbox(s: SandboxSpec, mounts: Mount[], runner: CommandRunner, launcher: ProcessLauncher): Promise<number> {
   const batches = sandboxBatches(s);
   await runner.run(['ip', 'netns', 'add', s.netns]);
   await runner.run(['ip', '-n', s.nodeNetns, '-batch', '-'], { input: `${batches.node.join('\n')}\n` });
   await runner.run(['ip', '-n', s.netns, '-batch', '-'], { input: `${batches.pod.join('\n')}\n` });
-  const pid = await startPause(s.netns);
+  const pid = await startPause(s.netns, launcher);
   try {
     await runner.run(['nsenter', '-t', String(pid), '--uts', '--', 'hostname', s.hostname]);
     for (const argv of mountCommands(pid, mounts)) await runner.run(argv);
   } catch (e) {
-    process.kill(pid, 'SIGKILL');
+    launcher.signal(pid, 'SIGKILL');
     throw e;
   }
   return pid;
 }
 
-export async function destroySandbox(netns: string, pausePid: number | undefined, runner: CommandRunner): Promise<void> {
-  if (pausePid !== undefined) {
-    try {
-      process.kill(pausePid, 'SIGKILL');
-    } catch {
-      // already gone
-    }
-  }
+export async function destroySandbox(netns: string, pausePid: number | undefined, runner: CommandRunner, launcher: ProcessLauncher): Promise<void> {
+  // A pause process already gone is no error.
+  if (pausePid !== undefined) launcher.signal(pausePid, 'SIGKILL');
   // Deleting the netns takes the veth pair (and so the cni0 port) with it.
   await runner.run(['ip', 'netns', 'del', netns], { allowFailure: true });
 }

@@ -2,10 +2,10 @@
 // name and the spec's names, so two labs never clash and `down` can find all
 // of a lab's objects by prefix even without its state folder.
 import { createHash } from 'node:crypto';
+// The one interface-name limit (IFNAMSIZ) and character set, as the lab file's check uses them.
+import { IFNAME_CHARS as IFNAME_SAFE, IFNAME_MAX_BYTES as IFNAME_MAX } from '../spec/names.js';
 
 export const NETNS_PREFIX = 'nslab-';
-/** Linux IFNAMSIZ is 16 including the terminating NUL. */
-export const IFNAME_MAX = 15;
 
 /**
  * The lab name is an RFC 1123 label and so never contains '.', which makes
@@ -50,8 +50,6 @@ function shortHash(text: string, hexChars: number): string {
   return createHash('sha256').update(text).digest('hex').slice(0, hexChars);
 }
 
-/** Characters an interface name nslab derives may hold (see ifnameProblem in src/spec/names.ts). */
-const IFNAME_SAFE = /^[A-Za-z0-9_.-]+$/;
 
 /**
  * The first characters of `text` that fit in `maxBytes` UTF-8 bytes, never

@@ -2,7 +2,7 @@
 // needs out (namespaces, veth pairs, bridges, addresses, routes, sysctls).
 // Pure: no I/O, so it is unit-tested with golden files.
 import type { LabSpec, MachineSpec, NetworkSpec, NodeSpec } from '../spec/types.js';
-import { cidrContains, cidrToString, nthAddress, nthSubnet, parseCidr } from './ipv4.js';
+import { cidrToString, containsAddress, networkOf, nthAddress, nthSubnet } from '../spec/ipv4.js';
 import { deriveIfname, hostNetns, networkNetns, nodeNetns } from './names.js';
 
 export const SEGMENT_BRIDGE = 'br0';
@@ -83,7 +83,7 @@ export function planTopology(lab: LabSpec): TopologyPlan {
     const key = network.perMachine ? `${network.name}\0${machine}` : network.name;
     let segment = segments.get(key);
     if (!segment) {
-      const prefix = parseCidr(network.cidr).prefix;
+      const prefix = networkOf(network.cidr).prefix;
       segment = {
         network: network.name,
         ...(network.perMachine ? { machine } : {}),
@@ -108,7 +108,7 @@ export function planTopology(lab: LabSpec): TopologyPlan {
         ifname: nic.name,
         network: nic.network,
         address: nic.address,
-        prefix: parseCidr(network.cidr).prefix,
+        prefix: networkOf(network.cidr).prefix,
         segmentNetns: segment.netns,
         segmentPort: port,
       };
@@ -124,7 +124,7 @@ export function planTopology(lab: LabSpec): TopologyPlan {
     };
   };
 
-  const podCIDR = parseCidr(lab.cluster.podCIDR);
+  const podCIDR = networkOf(lab.cluster.podCIDR);
   const nodes = lab.nodes.map((spec, i): PlannedNode => {
     const machine = planMachine('node', spec, nodeNetns(lab.name, spec.name));
     const nodeCidr = nthSubnet(podCIDR, lab.cluster.nodeCIDRMaskSize, i);
@@ -192,7 +192,7 @@ function planPodRoutes(nodes: PlannedNode[]): string[] {
   for (const node of nodes) {
     const nic = node.nics.find((n) => n.ifname === node.flannelIface);
     if (!nic) continue;
-    const subnet = parseCidr(`${nic.address}/${nic.prefix}`);
+    const subnet = networkOf(`${nic.address}/${nic.prefix}`);
     const own = new Set(node.nics.map((n) => n.address));
     for (const peer of nodes) {
       if (peer === node) continue;
@@ -201,7 +201,7 @@ function planPodRoutes(nodes: PlannedNode[]): string[] {
           `node ${node.name}: no route to ${peer.name}'s pods ${peer.podCIDR}: flannel's next hop ` +
             `${peer.flannelIP} is ${node.name}'s own address (set iface on the nodes to the NIC they share)`,
         );
-      } else if (!cidrContains(subnet, peer.flannelIP)) {
+      } else if (!containsAddress(subnet, peer.flannelIP)) {
         warnings.push(
           `node ${node.name}: no route to ${peer.name}'s pods ${peer.podCIDR}: next hop ${peer.flannelIP} ` +
             `is not on ${node.name}'s ${nic.ifname} (${cidrToString(subnet)})`,

@@ -2,7 +2,7 @@
 // at the bottom of the range is kept for explicit requests; dynamic picks
 // start at a random offset in the upper band and scan forward, falling back
 // to the lower band only when the upper one is full.
-import { cidrSize, ipToNumber, numberToIp, parseCidr, type Cidr } from '../plan/ipv4.js';
+import { cidrSize, ipToNumber, networkOf, numberToIp, type Cidr } from '../spec/ipv4.js';
 
 export type Random = () => number;
 
@@ -54,7 +54,7 @@ export class ClusterIPAllocator {
   private readonly bits: RangeAllocator;
 
   constructor(serviceCIDR: string, random?: Random) {
-    this.cidr = parseCidr(serviceCIDR);
+    this.cidr = networkOf(serviceCIDR);
     const size = cidrSize(this.cidr) - 2;
     // ServiceIPStaticSubrange: min(max(16, size/16), 256) addresses.
     this.bits = new RangeAllocator(size, Math.min(Math.max(16, Math.floor(size / 16)), 256), random);

@@ -26,3 +26,11 @@ export class LabFileError extends Error {
     return formatProblems(this.problems);
   }
 }
+
+/** Input a user gave wrongly (a command-line argument, a lab name): the CLI prints its message and exits with status 2. */
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}

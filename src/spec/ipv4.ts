@@ -1,6 +1,8 @@
-// Strict IPv4 syntax for lab files: dotted quads only ("10.1" or "0x0a..."
-// are refused even though inet_aton takes them), addresses as unsigned
-// 32-bit numbers.
+// IPv4 for the whole of nslab, addresses as unsigned 32-bit numbers: the
+// strict syntax lab files are read with (dotted quads only: "10.1" or
+// "0x0a..." are refused even though inet_aton takes them), and the small
+// arithmetic the plan, IPAM and Service allocators do on checked text
+// (networks, n-th address, n-th subnet).
 import ipaddr from 'ipaddr.js';
 
 export interface Cidr {
@@ -49,6 +51,16 @@ export function cidrOf(text: string): Cidr {
   return parsed.cidr;
 }
 
+/**
+ * The network "A.B.C.D/N" lies in (host bits cleared: "192.168.10.5/24" is
+ * 192.168.10.0/24), for text already checked (a lab file once read, the
+ * plan's own); throws on anything ipaddr.js cannot parse.
+ */
+export function networkOf(text: string): Cidr {
+  const [addr, prefix] = ipaddr.IPv4.parseCIDR(text);
+  return { base: (ipToNumber(addr.toString()) & mask(prefix)) >>> 0, prefix };
+}
+
 export function cidrToString(c: Cidr): string {
   return `${numberToIp(c.base)}/${c.prefix}`;
 }
@@ -63,6 +75,27 @@ export function lastAddress(c: Cidr): number {
 
 export function cidrContains(c: Cidr, address: number): boolean {
   return address >= c.base && address <= lastAddress(c);
+}
+
+/** Whether the dotted-quad `ip` lies in `c`. */
+export function containsAddress(c: Cidr, ip: string): boolean {
+  return cidrContains(c, ipToNumber(ip));
+}
+
+/** The n-th address of the CIDR (0 is the network address). */
+export function nthAddress(c: Cidr, n: number): string {
+  if (n < 0 || n >= cidrSize(c)) throw new RangeError(`${cidrToString(c)} has no address #${n}`);
+  return numberToIp(c.base + n);
+}
+
+/** The i-th subnet of the given prefix length inside c. */
+export function nthSubnet(c: Cidr, prefix: number, i: number): Cidr {
+  const size = 2 ** (32 - prefix);
+  const count = cidrSize(c) / size;
+  if (prefix < c.prefix || i < 0 || i >= count) {
+    throw new RangeError(`${cidrToString(c)} has no subnet #${i} of size /${prefix}`);
+  }
+  return { base: c.base + i * size, prefix };
 }
 
 export function cidrsOverlap(a: Cidr, b: Cidr): boolean {

@@ -3,7 +3,7 @@
 // whatever becomes of its parent (a killed `up`, a daemon killed -9, an nginx
 // master killed before its workers). `down` kills the whole cgroup and
 // removes it. Where no writable cgroup v2 exists, this does nothing and the
-// lab's recorded network namespaces are the net (see lab/netns-record.ts).
+// lab's recorded network namespaces are the net (see sys/netns-record.ts).
 import { readFileSync } from 'node:fs';
 import { mkdir, readdir, readFile, rmdir, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';

@@ -4,7 +4,7 @@
 import { ReconcileLoop } from '../api/reconcile-loop.js';
 import type { ObjectStore } from '../api/store.js';
 import { conditionTrue, rfc3339, type KubeObject } from '../api/types.js';
-import { recordEvent } from '../controlplane/events.js';
+import { recordEvent } from '../api/events.js';
 import { podsToDelete, podTemplateHash, schedule, type NodeFacts, type PodFacts } from './decisions.js';
 import { isRecreate, maxSurge, maxUnavailable, recreateStep, replicaSetsToCleanUp, rollingUpdateStep, type ReplicaSetFacts, type Strategy } from './rollout.js';
 

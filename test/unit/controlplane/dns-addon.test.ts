@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { planTopology } from '../../../src/plan/topology.js';
 import { corednsDeployment, kubeDnsService } from '../../../src/controlplane/dns-addon.js';
-import { dnsmasqArgv, nodeResolvConf, resolverHosts } from '../../../src/controlplane/resolver-hosts.js';
+import { dnsmasqArgv, nodeResolvConf, resolverHosts, startResolverHosts } from '../../../src/controlplane/resolver-hosts.js';
+import { RecordingLauncher } from '../../../src/sys/launcher-fake.js';
 import { courseLab, host, nic } from '../../helpers/labs.js';
 
 describe('the DNS add-on kubeadm installs', () => {
@@ -41,5 +42,24 @@ describe('a host playing the outside resolver', () => {
     expect(argv).toContain('--conf-file=/dev/null');
     expect(argv).toContain('--listen-address=192.168.10.53');
     expect(argv).toContain('--host-record=example.com,203.0.113.10');
+  });
+
+  it('starts one dnsmasq per resolver host through the launcher, logs its stderr and an unexpected exit, and stops it with SIGTERM', async () => {
+    const launcher = new RecordingLauncher();
+    const lines: string[] = [];
+    const running = startResolverHosts({ spec: withResolver, plan: planTopology(withResolver), createdAt: '' }, launcher, (l) => lines.push(l));
+    expect(launcher.processes.map((p) => p.argv)).toEqual([dnsmasqArgv(resolverHosts({ spec: withResolver, plan: planTopology(withResolver) })[0]!)]);
+    const [p] = launcher.processes;
+    expect(p?.opts.stdio).toEqual(['ignore', 'pipe', 'pipe']);
+    p?.stderr?.emit('data', Buffer.from('dnsmasq: started\n'));
+    running.stop();
+    expect(p?.signals).toEqual(['SIGTERM']);
+    await new Promise((r) => setImmediate(r));
+    expect(lines).toEqual(['resolver resolver: dnsmasq: started']);
+    const again = new RecordingLauncher();
+    startResolverHosts({ spec: withResolver, plan: planTopology(withResolver), createdAt: '' }, again, (l) => lines.push(l));
+    again.processes[0]?.end(1);
+    await new Promise((r) => setImmediate(r));
+    expect(lines.at(-1)).toBe('resolver resolver: dnsmasq exited (1)');
   });
 });

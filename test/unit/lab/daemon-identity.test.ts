@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { daemonProblem, findDaemonPids, pidFileVerdict, statusUids, type ProcFacts, type ProcReader } from '../../../src/lab/processes.js';
+import { daemonProblem, findDaemonPids, pidFileVerdict, statusUids, type ProcFacts, type ProcReader } from '../../../src/sys/processes.js';
 
 const SCRIPT = '/opt/nslab/dist/src/controlplane/daemon.js';
 const same = (p: string) => p;

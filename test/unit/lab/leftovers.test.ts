@@ -6,9 +6,9 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } 
 import os from 'node:os';
 import path from 'node:path';
 import { nsLinkInode, pidsInLabNetns, type ProcNet } from '../../../src/lab/leftovers.js';
-import { netnsCommand, NetnsTrackingRunner } from '../../../src/lab/netns-tracking-runner.js';
-import { recordedNetns } from '../../../src/lab/netns-record.js';
-import { isAlive } from '../../../src/lab/processes.js';
+import { netnsCommand, NetnsTrackingRunner } from '../../../src/sys/netns-tracking-runner.js';
+import { recordedNetns } from '../../../src/sys/netns-record.js';
+import { isAlive } from '../../../src/sys/processes.js';
 import { RecordingRunner } from '../../../src/sys/runner.js';
 import { cgroup2Mount, labOfCgroup, v2CgroupPath } from '../../../src/sys/cgroup.js';
 

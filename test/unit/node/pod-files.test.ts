@@ -7,7 +7,7 @@ import { imageName, runPlan } from '../../../src/node/images.js';
 import { formatLines, parseCriLine } from '../../../src/node/cri-log.js';
 import { volumeFiles, writeAtomicVolume } from '../../../src/node/volumes.js';
 import { sandboxBatches } from '../../../src/node/sandbox.js';
-import { restartDelay } from '../../../src/node/kubelet.js';
+import { restartDelay } from '../../../src/node/pod-status.js';
 
 const base = { namespace: 'default', clusterDomain: 'cluster.local', clusterDNS: '10.96.0.10', nodeResolvConf: 'search lab.example\nnameserver 192.168.10.1\noptions edns0\n' };
 

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import { IFNAME_MAX_BYTES as IFNAME_MAX } from '../../../src/spec/names.js';
 import {
   bytePrefix,
   deriveIfname,
   hostNetns,
-  IFNAME_MAX,
   labOfNetns,
   NETNS_NAME_MAX,
   networkNetns,

@@ -290,36 +290,26 @@ describe('YAML-level problems', () => {
 });
 
 describe('header problems', () => {
-  it('apiVersion must be nslab/v1alpha1', () => {
-    const text = labWith().replace('nslab/v1alpha1', 'nslab/v1');
-    expectOnly(text, { line: 1, near: 'nslab/v1', field: 'apiVersion', message: 'must be "nslab/v1alpha1"' });
+  // Each row: the usual lab with one edit, and the one problem it must get.
+  const cases: Array<{ name: string; from: string; to: string; expected: Expected }> = [
+    { name: 'apiVersion must be nslab/v1alpha1', from: 'nslab/v1alpha1', to: 'nslab/v1', expected: { line: 1, near: 'nslab/v1', field: 'apiVersion', message: 'must be "nslab/v1alpha1"' } },
+    { name: 'apiVersion is required, reported at the top-level mapping', from: 'apiVersion: nslab/v1alpha1\n', to: '', expected: { line: 1, near: 'kind', field: 'apiVersion', message: 'is required; add apiVersion: nslab/v1alpha1' } },
+    { name: 'kind must be Lab', from: 'kind: Lab', to: 'kind: Pod', expected: { line: 2, near: 'Pod', field: 'kind', message: 'must be "Lab"' } },
+    { name: 'metadata.name is required, reported at the metadata mapping', from: '{name: t}', to: '{}', expected: { line: 3, near: '{}', field: 'metadata.name', message: 'is required' } },
+    {
+      name: 'metadata.name must be an RFC 1123 label, with a suggestion',
+      from: '{name: t}',
+      to: '{name: Ngx_Svc}',
+      expected: { line: 3, near: 'Ngx_Svc', field: 'metadata.name', message: 'must be a lowercase RFC 1123 label of at most 63 characters' },
+    },
+    { name: 'metadata.name may not be longer than 63 characters', from: '{name: t}', to: `{name: ${'a'.repeat(64)}}`, expected: { line: 3, near: 'a'.repeat(64), field: 'metadata.name', message: 'at most 63 characters' } },
+  ];
+  it.each(cases)('$name', ({ from, to, expected }) => {
+    expectOnly(labWith().replace(from, to), expected);
   });
 
-  it('apiVersion is required, reported at the top-level mapping', () => {
-    const text = labWith().replace('apiVersion: nslab/v1alpha1\n', '');
-    expectOnly(text, { line: 1, near: 'kind', field: 'apiVersion', message: 'is required; add apiVersion: nslab/v1alpha1' });
-  });
-
-  it('kind must be Lab', () => {
-    const text = labWith().replace('kind: Lab', 'kind: Pod');
-    expectOnly(text, { line: 2, near: 'Pod', field: 'kind', message: 'must be "Lab"' });
-  });
-
-  it('metadata.name is required, reported at the metadata mapping', () => {
-    const text = labWith().replace('{name: t}', '{}');
-    expectOnly(text, { line: 3, near: '{}', field: 'metadata.name', message: 'is required' });
-  });
-
-  it('metadata.name must be an RFC 1123 label, with a suggestion', () => {
-    const text = labWith().replace('{name: t}', '{name: Ngx_Svc}');
-    expectOnly(text, { line: 3, near: 'Ngx_Svc', field: 'metadata.name', message: 'must be a lowercase RFC 1123 label of at most 63 characters' });
-    expect(problemsOf(text)[0]?.message).toContain('e.g. "ngx-svc"; nslab derives namespace and interface names from it');
-  });
-
-  it('metadata.name may not be longer than 63 characters', () => {
-    const long = 'a'.repeat(64);
-    const text = labWith().replace('{name: t}', `{name: ${long}}`);
-    expectOnly(text, { line: 3, near: long, field: 'metadata.name', message: 'at most 63 characters' });
+  it('suggests a valid lab name, and takes one of 63 characters', () => {
+    expect(problemsOf(labWith().replace('{name: t}', '{name: Ngx_Svc}'))[0]?.message).toContain('e.g. "ngx-svc"; nslab derives namespace and interface names from it');
     parsed(labWith().replace('{name: t}', `{name: ${'a'.repeat(63)}}`));
   });
 
@@ -396,31 +386,35 @@ describe('network problems', () => {
     });
   });
 
-  it('suggests the network of a CIDR with host bits set', () => {
-    const text = lab('networks:', '- {name: lan, cidr: 192.168.10.5/24}', 'nodes:', MASTER);
-    expectOnly(text, {
-      line: 6,
-      near: '192.168.10.5/24',
-      field: 'spec.networks[0].cidr',
-      message: '192.168.10.5/24 has host bits set; did you mean 192.168.10.0/24?',
-    });
-  });
-
-  it('refuses special ranges and networks too small for machines', () => {
-    const loop = lab('networks:', '- {name: lo0, cidr: 127.0.0.0/8}', 'nodes:', '- {name: m, nics: [{network: lo0, address: 127.0.0.2}]}');
-    expectOnly(loop, { line: 6, near: '127', field: 'spec.networks[0].cidr', message: 'overlaps the loopback range 127.0.0.0/8' });
-    const tiny = lab('networks:', '- {name: p2p, cidr: 10.1.1.0/31}', 'nodes:', '- {name: m, nics: [{network: p2p, address: 10.1.1.1}]}');
-    expectOnly(tiny, { line: 6, near: '10.1.1.0/31', field: 'spec.networks[0].cidr', message: 'leaves no room for machines' });
-  });
-
-  it('reports duplicate network names', () => {
-    const text = lab('networks:', LAN, '- {name: lan, cidr: 192.168.20.0/24}', 'nodes:', MASTER);
-    expectOnly(text, {
-      line: 7,
-      near: 'lan',
-      field: 'spec.networks[1].name',
-      message: 'network "lan" is already defined at line 6',
-    });
+  // Each row: the networks and nodes of a lab, and the one problem it must get.
+  const cases: Array<{ name: string; networks: string[]; nodes: string[]; expected: Expected }> = [
+    {
+      name: 'suggests the network of a CIDR with host bits set',
+      networks: ['- {name: lan, cidr: 192.168.10.5/24}'],
+      nodes: [MASTER],
+      expected: { line: 6, near: '192.168.10.5/24', field: 'spec.networks[0].cidr', message: '192.168.10.5/24 has host bits set; did you mean 192.168.10.0/24?' },
+    },
+    {
+      name: 'refuses special ranges',
+      networks: ['- {name: lo0, cidr: 127.0.0.0/8}'],
+      nodes: ['- {name: m, nics: [{network: lo0, address: 127.0.0.2}]}'],
+      expected: { line: 6, near: '127', field: 'spec.networks[0].cidr', message: 'overlaps the loopback range 127.0.0.0/8' },
+    },
+    {
+      name: 'refuses networks too small for machines',
+      networks: ['- {name: p2p, cidr: 10.1.1.0/31}'],
+      nodes: ['- {name: m, nics: [{network: p2p, address: 10.1.1.1}]}'],
+      expected: { line: 6, near: '10.1.1.0/31', field: 'spec.networks[0].cidr', message: 'leaves no room for machines' },
+    },
+    {
+      name: 'reports duplicate network names',
+      networks: [LAN, '- {name: lan, cidr: 192.168.20.0/24}'],
+      nodes: [MASTER],
+      expected: { line: 7, near: 'lan', field: 'spec.networks[1].name', message: 'network "lan" is already defined at line 6' },
+    },
+  ];
+  it.each(cases)('$name', ({ networks, nodes, expected }) => {
+    expectOnly(lab('networks:', ...networks, 'nodes:', ...nodes), expected);
   });
 
   it('reports a gateway outside the CIDR, or on its network or broadcast address', () => {

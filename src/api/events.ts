@@ -1,8 +1,8 @@
 // core/v1 Events, as controllers and kubelets record them for
 // `kubectl describe` and `kubectl get events`; repeats bump the count.
-import type { ObjectStore } from '../api/store.js';
-import type { KubeObject } from '../api/types.js';
-import { rfc3339 } from '../api/types.js';
+import type { ObjectStore } from './store.js';
+import type { KubeObject } from './types.js';
+import { rfc3339 } from './types.js';
 
 let lastNanos = 0n;
 function nowNanos(): bigint {

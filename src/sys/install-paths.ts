@@ -1,4 +1,4 @@
-// Where nslab's own files are, whether it runs from dist/ or from src/ under the test runner.
+// Where nslab itself is installed (its package root, lab files, the built daemon), whether it runs from dist/ or from src/ under the test runner.
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';

@@ -3,10 +3,8 @@
 import { existsSync } from 'node:fs';
 import { lstat, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { LabSpec } from '../spec/types.js';
-import type { TopologyPlan } from '../plan/topology.js';
-import { assertLabName, isLabName } from './lab-name.js';
-import { removeInside } from '../sys/safe-remove.js';
+import { assertLabName, isLabName } from '../spec/lab-name.js';
+import { removeInside } from './safe-remove.js';
 
 export function stateRoot(): string {
   return path.resolve(process.env['NSLAB_STATE_DIR'] ?? '/run/nslab');
@@ -15,12 +13,6 @@ export function stateRoot(): string {
 /** The lab's folder; the name is checked here too, so no caller can make it climb out of the state root. */
 export function labStateDir(lab: string): string {
   return path.join(stateRoot(), assertLabName(lab));
-}
-
-export interface LabRecord {
-  spec: LabSpec;
-  plan: TopologyPlan;
-  createdAt: string;
 }
 
 export interface ApiRecord {

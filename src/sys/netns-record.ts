@@ -7,8 +7,8 @@
 import { mkdir, readdir, readFile, stat, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { labNetnsPrefix, labOfNetns } from '../plan/names.js';
-import { assertNetnsName } from '../sys/netns.js';
-import { files, labDirProblem, statePath } from './state.js';
+import { assertNetnsName } from './netns.js';
+import { files, labDirProblem, statePath } from './state-dir.js';
 
 export const NETNS_RUN_DIR = '/run/netns';
 

@@ -9,9 +9,9 @@
 import { readFileSync, realpathSync } from 'node:fs';
 import { readdir, readFile, readlink } from 'node:fs/promises';
 import path from 'node:path';
-import { daemonScript } from './paths.js';
-import { assertLabName } from './lab-name.js';
-import { readPidFile } from './state.js';
+import { daemonScript } from './install-paths.js';
+import { assertLabName } from '../spec/lab-name.js';
+import { readPidFile } from './state-dir.js';
 
 /**
  * A zombie has exited but still answers kill(pid, 0) until its parent reaps

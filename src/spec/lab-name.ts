@@ -2,8 +2,8 @@
 // cgroup and a kubeconfig context, so it is checked wherever one enters
 // (the command line, --lab, folder listings, the daemon's own argv) before
 // it reaches a path or a command.
-import { DNS_LABEL_RULE, isDnsLabel } from '../spec/names.js';
-import { UsageError } from './usage-error.js';
+import { DNS_LABEL_RULE, isDnsLabel } from './names.js';
+import { UsageError } from './errors.js';
 
 /** A lab name is an RFC 1123 label, as lab files require: never '', '.', '..' or anything with '/'. */
 export function isLabName(name: string): boolean {

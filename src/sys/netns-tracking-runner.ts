@@ -4,8 +4,8 @@
 // whatever still runs in it, so no process is left in a namespace that has
 // lost its name (an nginx master killed at the end of its grace period
 // leaves its workers behind; they would keep the pod's veth and IP alive).
-import type { CommandRunner, RunOptions, RunResult } from '../sys/runner.js';
-import { pidsInNetns } from '../sys/topology.js';
+import type { CommandRunner, RunOptions, RunResult } from './runner.js';
+import { pidsInNetns } from './topology.js';
 import { labOfNetns } from '../plan/names.js';
 import { isAlive, killProcesses } from './processes.js';
 import { forgetNetns, recordLabNetns } from './netns-record.js';
