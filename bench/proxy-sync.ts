@@ -1,6 +1,7 @@
-// A full kube-proxy iptables sync of SERVICES ClusterIP Services with 2
-// endpoints each (1,000 by default) on one node netns: the render (pure) and
-// the apply (one iptables-restore), then a partial sync after one endpoint
+// A full kube-proxy sync of SERVICES ClusterIP Services with 2 endpoints each
+// (1,000 by default) on one node netns, in iptables mode and in nftables mode
+// in the same run: the render (pure) and the apply (one iptables-restore,
+// resp. one `nft -f` transaction), then a partial sync after one endpoint
 // changes, and a sync with nothing to do. Each round uses a fresh netns of
 // its own, removed at the end; the root netns is not touched.
 // Usage (root): node dist/bench/proxy-sync.js [SERVICES] [ROUNDS]
@@ -10,6 +11,10 @@ import os from 'node:os';
 import type { KubeObject } from '../src/api/types.js';
 import { buildProxyState, renderIptables, type IptablesProxyConfig } from '../src/proxy/iptables.js';
 import { IptablesProxier } from '../src/proxy/iptables-proxier.js';
+import { NftablesProxier } from '../src/proxy/nftables-proxier.js';
+import { renderNftables } from '../src/proxy/nftables.js';
+import { nftTransaction } from '../src/proxy/nft-transaction.js';
+import type { ProxySyncLoop } from '../src/proxy/sync-loop.js';
 import { ExecaRunner } from '../src/sys/runner.js';
 
 const SERVICES = Number(process.argv[2] ?? 1000);
@@ -54,66 +59,108 @@ const runner = new ExecaRunner();
 const { services, slices } = objects();
 const changed = objects(true);
 
-// Render alone: objects → state → restore text.
-const renderTimes: number[] = [];
-let payloadBytes = 0;
-let lines = 0;
-for (let i = 0; i < 5; i++) {
-  const t0 = performance.now();
-  const r = renderIptables(buildProxyState(services, slices, cfg.nodeName), cfg);
-  renderTimes.push(performance.now() - t0);
-  payloadBytes = Buffer.byteLength(r.restore);
-  lines = r.restore.split('\n').length;
+interface Steps {
+  total: number[];
+  render: number[];
+  apply: number[];
+}
+interface ModeResult {
+  renderTimes: number[];
+  payloadBytes: number;
+  lines: number;
+  full: Steps;
+  partial: Steps;
+  noop: number[];
+  kernelObjects: string;
 }
 
-const full: { total: number[]; render: number[]; apply: number[] } = { total: [], render: [], apply: [] };
-const partial: { total: number[]; render: number[]; apply: number[] } = { total: [], render: [], apply: [] };
-const noop: number[] = [];
-let natRules = 0;
-for (let round = 0; round < ROUNDS && Date.now() < DEADLINE; round++) {
-  const netns = `nslab-bench${randomBytes(3).toString('hex')}.node-a`;
-  execFileSync('ip', ['netns', 'add', netns]);
-  const proxier = new IptablesProxier({ ...cfg, netns, runner, minSyncIntervalMs: 0 });
-  try {
-    let t0 = performance.now();
-    let r = await proxier.sync(services, slices);
-    full.total.push(performance.now() - t0);
-    if (r.error) throw r.error;
-    full.render.push(r.renderMs);
-    full.apply.push(r.applyMs);
+const inNode = (netns: string, argv: string[]) => execFileSync('nsenter', [`--net=/run/netns/${netns}`, '--', ...argv], { encoding: 'utf8', maxBuffer: 64 << 20 });
 
-    t0 = performance.now();
-    r = await proxier.sync(changed.services, changed.slices);
-    partial.total.push(performance.now() - t0);
-    if (r.error) throw r.error;
-    partial.render.push(r.renderMs);
-    partial.apply.push(r.applyMs);
-
-    t0 = performance.now();
-    r = await proxier.sync(changed.services, changed.slices);
-    noop.push(performance.now() - t0);
-    if (r.applied) throw new Error('a sync with nothing to do ran iptables-restore');
-    if (round === 0) {
-      const save = execFileSync('nsenter', [`--net=/run/netns/${netns}`, '--', 'iptables-save', '-t', 'nat'], { encoding: 'utf8', maxBuffer: 64 << 20 });
-      natRules = save.split('\n').filter((l) => l.startsWith('-A ')).length;
-    }
-  } finally {
-    proxier.close();
-    execFileSync('ip', ['netns', 'del', netns]);
+async function benchMode(
+  render: () => string,
+  make: (netns: string) => ProxySyncLoop,
+  count: (netns: string) => string,
+): Promise<ModeResult> {
+  const res: ModeResult = { renderTimes: [], payloadBytes: 0, lines: 0, full: { total: [], render: [], apply: [] }, partial: { total: [], render: [], apply: [] }, noop: [], kernelObjects: '' };
+  // Render alone: objects → state → transaction text.
+  for (let i = 0; i < 5; i++) {
+    const t0 = performance.now();
+    const text = render();
+    res.renderTimes.push(performance.now() - t0);
+    res.payloadBytes = Buffer.byteLength(text);
+    res.lines = text.split('\n').length;
   }
+  for (let round = 0; round < ROUNDS && Date.now() < DEADLINE; round++) {
+    const netns = `nslab-bench${randomBytes(3).toString('hex')}.node-a`;
+    execFileSync('ip', ['netns', 'add', netns]);
+    const proxier = make(netns);
+    try {
+      let t0 = performance.now();
+      let r = await proxier.sync(services, slices);
+      res.full.total.push(performance.now() - t0);
+      if (r.error) throw r.error;
+      res.full.render.push(r.renderMs);
+      res.full.apply.push(r.applyMs);
+
+      t0 = performance.now();
+      r = await proxier.sync(changed.services, changed.slices);
+      res.partial.total.push(performance.now() - t0);
+      if (r.error) throw r.error;
+      if (r.full) throw new Error('the sync after one change was a full one');
+      res.partial.render.push(r.renderMs);
+      res.partial.apply.push(r.applyMs);
+
+      t0 = performance.now();
+      r = await proxier.sync(changed.services, changed.slices);
+      res.noop.push(performance.now() - t0);
+      if (r.applied) throw new Error('a sync with nothing to do ran a transaction');
+      if (round === 0) res.kernelObjects = count(netns);
+    } finally {
+      proxier.close();
+      execFileSync('ip', ['netns', 'del', netns]);
+    }
+  }
+  return res;
 }
+
+const ipt = await benchMode(
+  () => renderIptables(buildProxyState(services, slices, cfg.nodeName), cfg).restore,
+  (netns) => new IptablesProxier({ ...cfg, netns, runner, minSyncIntervalMs: 0 }),
+  (netns) => `nat rules in the kernel: ${inNode(netns, ['iptables-save', '-t', 'nat']).split('\n').filter((l) => l.startsWith('-A ')).length}`,
+);
+const nftCfg = { ...cfg, serviceCIDRs: ['10.96.0.0/12'] };
+const nft = await benchMode(
+  () =>
+    nftTransaction(renderNftables(buildProxyState(services, slices, cfg.nodeName), nftCfg), {
+      full: true,
+      changedServices: new Set(),
+      existingChains: new Set(),
+      staleChains: new Set(),
+      existingAffinitySets: new Set(),
+      written: new Map(),
+    }).script,
+  (netns) => new NftablesProxier({ ...nftCfg, netns, runner, minSyncIntervalMs: 0 }),
+  (netns) => {
+    const listing = inNode(netns, ['nft', 'list', 'table', 'ip', 'kube-proxy']);
+    return `chains in table ip kube-proxy: ${listing.split('\n').filter((l) => /^\tchain /.test(l)).length}`;
+  },
+);
 
 const iptVersion = execFileSync('iptables', ['--version'], { encoding: 'utf8' }).trim();
-console.log(`machine: ${os.cpus().length} cores (${os.cpus()[0]?.model ?? '?'}), ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, kernel ${os.release()}, node ${process.version}, ${iptVersion}`);
+const nftVersion = execFileSync('nft', ['--version'], { encoding: 'utf8' }).trim();
+console.log(`machine: ${os.cpus().length} cores (${os.cpus()[0]?.model ?? '?'}), ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, kernel ${os.release()}, node ${process.version}, ${iptVersion}, ${nftVersion}`);
 console.log(`date: ${new Date().toISOString()}`);
-console.log(`${SERVICES} ClusterIP Services x 2 endpoints: restore input ${(payloadBytes / 1024).toFixed(0)} KiB, ${lines} lines; nat rules in the kernel: ${natRules}`);
-console.log('| step | median (ms) | runs (ms) |');
-console.log('|---|---|---|');
-console.log(`| render (objects → restore text) | ${median(renderTimes).toFixed(1)} | ${fmt(renderTimes)} |`);
-console.log(`| full sync: render | ${median(full.render).toFixed(1)} | ${fmt(full.render)} |`);
-console.log(`| full sync: apply (one iptables-restore) | ${median(full.apply).toFixed(1)} | ${fmt(full.apply)} |`);
-console.log(`| full sync: total (incl. iptables-save, nfacct, sysctl) | ${median(full.total).toFixed(1)} | ${fmt(full.total)} |`);
-console.log(`| partial sync after 1 endpoint change: render | ${median(partial.render).toFixed(1)} | ${fmt(partial.render)} |`);
-console.log(`| partial sync: apply | ${median(partial.apply).toFixed(1)} | ${fmt(partial.apply)} |`);
-console.log(`| partial sync: total | ${median(partial.total).toFixed(1)} | ${fmt(partial.total)} |`);
-console.log(`| sync with nothing changed (no command) | ${median(noop).toFixed(1)} | ${fmt(noop)} |`);
+console.log(`${SERVICES} ClusterIP Services x 2 endpoints`);
+console.log(`iptables: restore input ${(ipt.payloadBytes / 1024).toFixed(0)} KiB, ${ipt.lines} lines; ${ipt.kernelObjects}`);
+console.log(`nftables: full-sync script ${(nft.payloadBytes / 1024).toFixed(0)} KiB, ${nft.lines} lines; ${nft.kernelObjects}`);
+const row = (what: string, a: number[], b: number[]) => console.log(`| ${what} | ${median(a).toFixed(1)} | ${median(b).toFixed(1)} | ${fmt(a)} / ${fmt(b)} |`);
+console.log('| step | iptables median (ms) | nftables median (ms) | runs iptables / nftables (ms) |');
+console.log('|---|---|---|---|');
+row('render (objects → transaction text)', ipt.renderTimes, nft.renderTimes);
+row('full sync: render', ipt.full.render, nft.full.render);
+row('full sync: apply (one iptables-restore / one nft -f)', ipt.full.apply, nft.full.apply);
+row('full sync: total (incl. listing the kernel state, nfacct/sysctl for iptables)', ipt.full.total, nft.full.total);
+row('partial sync after 1 endpoint change: render', ipt.partial.render, nft.partial.render);
+row('partial sync: apply', ipt.partial.apply, nft.partial.apply);
+row('partial sync: total', ipt.partial.total, nft.partial.total);
+row('sync with nothing changed (no command)', ipt.noop, nft.noop);

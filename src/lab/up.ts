@@ -10,7 +10,7 @@ import { allNetns, planTopology, type TopologyPlan } from '../plan/topology.js';
 import { ExecaRunner, type CommandRunner } from '../sys/runner.js';
 import { NodeLauncher, type ProcessLauncher } from '../sys/launcher.js';
 import { applyTopology, listLabNetns } from '../sys/topology.js';
-import { bridgeNetfilterAvailable, PreflightError, requireNamespaceCapabilities, requireRoot, requireTools, REQUIRED_TOOLS, RESOLVER_TOOLS } from '../sys/preflight.js';
+import { bridgeNetfilterAvailable, PreflightError, requireNamespaceCapabilities, requireRoot, requireTools, REQUIRED_TOOLS, RESOLVER_TOOLS, NFTABLES_TOOLS } from '../sys/preflight.js';
 import { createLabPki, type LabPki } from '../api/pki.js';
 import { contextName, mergeKubeconfig, renderKubeconfig } from '../kubeconfig/kubeconfig.js';
 import { readIfExists, resolveKubeconfigTarget, writeKubeconfigFile, type KubeconfigTarget } from '../kubeconfig/target.js';
@@ -35,6 +35,8 @@ import {
 } from '../sys/state-dir.js';
 import type { LabRecord } from '../plan/lab-record.js';
 import { PKI_FILES } from '../controlplane/pki-files.js';
+import { unavailableProxyMode } from '../proxy/modes.js';
+import { UsageError } from '../spec/errors.js';
 
 export interface UpOptions {
   runner?: CommandRunner;
@@ -65,11 +67,18 @@ export async function upLabFile(file: string, opts: UpOptions = {}): Promise<UpR
 export async function upLab(spec: LabSpec, opts: UpOptions = {}): Promise<UpResult> {
   const runner = opts.runner ?? new ExecaRunner();
   const reporter = opts.reporter ?? silentReporter;
+  // Before anything is created: a mode the lab cannot build is refused (exit 2).
+  const modeProblem = unavailableProxyMode(spec.cluster.proxyMode);
+  if (modeProblem !== undefined) throw new UsageError(modeProblem);
   const { problems } = await readManifests(spec.manifests);
   if (problems.length > 0) throw new LabFileError(problems);
   requireRoot('up');
   requireNamespaceCapabilities();
-  requireTools(spec.hosts.some((h) => Object.keys(h.dnsRecords).length > 0) ? { ...REQUIRED_TOOLS, ...RESOLVER_TOOLS } : REQUIRED_TOOLS);
+  requireTools({
+    ...REQUIRED_TOOLS,
+    ...(spec.hosts.some((h) => Object.keys(h.dnsRecords).length > 0) ? RESOLVER_TOOLS : {}),
+    ...(spec.cluster.proxyMode === 'nftables' ? NFTABLES_TOOLS : {}),
+  });
   await ensureBridgeNetfilter(runner);
 
   const plan = planTopology(spec);

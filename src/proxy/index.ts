@@ -1,5 +1,6 @@
-// The proxy layer's public face: kube-proxy's iptables mode as a pure
-// renderer plus a per-node applier.
+// The proxy layer's public face: one change tracker and sync loop per node,
+// with a backend per mode (iptables, nftables), each a pure renderer plus an
+// applier.
 export {
   buildProxyState,
   renderIptables,
@@ -11,6 +12,14 @@ export {
   type RenderRequest,
 } from './iptables.js';
 export { IptablesProxier, type IptablesProxierOptions, type SyncResult } from './iptables-proxier.js';
+export { NftablesProxier, type NftablesProxierOptions } from './nftables-proxier.js';
+export { ProxySyncLoop, type SyncLoopOptions } from './sync-loop.js';
+export { ChangeTracker } from './tracker.js';
+export type { ProxyBackend, BackendSyncReport, BackendSyncRequest } from './backend.js';
+export { createNodeProxier, type NodeProxierConfig } from './create.js';
+export { unavailableProxyMode, AVAILABLE_PROXY_MODES } from './modes.js';
+export { renderNftables, dumpNftables, type NftablesProxyConfig, type NftDesired } from './nftables.js';
+export { nftTransaction } from './nft-transaction.js';
 export {
   fullSyncExtras,
   jumpRuleArgs,

@@ -159,8 +159,13 @@ export function externallyAccessible(sp: ServicePortInfo): boolean {
   return sp.nodePort !== 0 || sp.loadBalancerVIPs.length > 0 || sp.externalIPs.length > 0;
 }
 
+/**
+ * As kube-proxy: Cluster endpoints are used when internal traffic is Cluster,
+ * or when the port takes external traffic at all (even with eTP=Local, the
+ * short-circuit rules for pods and the node go to the Cluster chain).
+ */
 export function usesClusterEndpoints(sp: ServicePortInfo): boolean {
-  return !sp.internalPolicyLocal || (externallyAccessible(sp) && !sp.externalPolicyLocal);
+  return !sp.internalPolicyLocal || externallyAccessible(sp);
 }
 
 export function usesLocalEndpoints(sp: ServicePortInfo): boolean {

@@ -21,6 +21,9 @@ export const REQUIRED_TOOLS: Record<string, string> = {
 /** Tools only some labs need: dnsmasq for a host with dnsRecords. */
 export const RESOLVER_TOOLS: Record<string, string> = { dnsmasq: 'dnsmasq-base' };
 
+/** nft for kube-proxy's nftables mode. */
+export const NFTABLES_TOOLS: Record<string, string> = { nft: 'nftables' };
+
 export function findOnPath(tool: string, envPath = process.env['PATH'] ?? ''): string | undefined {
   const dirs = [...envPath.split(path.delimiter), '/usr/sbin', '/sbin', '/usr/bin', '/bin'];
   for (const dir of dirs) {

@@ -1,0 +1,28 @@
+// One node's kube-proxy in the lab's proxy mode: the shared sync loop with the
+// mode's backend. Modes nslab cannot build yet are refused here as in `up`.
+import type { ProxyMode } from '../spec/types.js';
+import type { CommandRunner } from '../sys/runner.js';
+import { IptablesProxier } from './iptables-proxier.js';
+import { unavailableProxyMode } from './modes.js';
+import { NftablesProxier } from './nftables-proxier.js';
+import type { ProxySyncLoop } from './sync-loop.js';
+
+export interface NodeProxierConfig {
+  mode: ProxyMode;
+  netns: string;
+  runner: CommandRunner;
+  nodeName: string;
+  nodeIP: string;
+  /** The cluster's pod network: traffic from it counts as local (no masquerade). */
+  clusterCIDR: string;
+  serviceCIDR: string;
+  onError?: (err: Error) => void;
+}
+
+export function createNodeProxier(c: NodeProxierConfig): ProxySyncLoop {
+  const problem = unavailableProxyMode(c.mode);
+  if (problem !== undefined) throw new Error(problem);
+  const common = { netns: c.netns, runner: c.runner, nodeName: c.nodeName, nodeIP: c.nodeIP, clusterCIDR: c.clusterCIDR, ...(c.onError ? { onError: c.onError } : {}) };
+  if (c.mode === 'nftables') return new NftablesProxier({ ...common, serviceCIDRs: [c.serviceCIDR] });
+  return new IptablesProxier(common);
+}
