@@ -3,8 +3,8 @@
 import { writeFile } from 'node:fs/promises';
 import { LabApiClient } from '../client/api-client.js';
 import type { LabRecord } from '../plan/lab-record.js';
-import { UsageError } from '../spec/errors.js';
-import { loadLabFile } from '../spec/parse-lab.js';
+import { UsageError } from '../labfile/errors.js';
+import { loadLabFile } from '../labfile/parse-lab.js';
 import type { CommandRunner } from '../sys/runner.js';
 import { files, readJson } from '../sys/state-dir.js';
 import { junitXml, type CheckOutcome } from './junit.js';

@@ -1,6 +1,6 @@
 // Comparing a check's result with its expectation. A string is a substring
 // to find; /.../flags is a regular expression. No expectation means exit 0.
-import type { CheckExpectation } from '../spec/types.js';
+import type { CheckExpectation } from '../labfile/types.js';
 
 export interface Observed {
   exitCode: number;

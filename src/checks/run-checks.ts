@@ -1,7 +1,7 @@
 // `nslab check`: run a lab file's checks against the running lab, each
 // retried until its deadline, from a pod, node or host.
 import { PassThrough } from 'node:stream';
-import type { CheckExpectation, CheckSpec } from '../spec/types.js';
+import type { CheckExpectation, CheckSpec } from '../labfile/types.js';
 import type { KubeObject } from '../api/types.js';
 import type { LabRecord } from '../plan/lab-record.js';
 import type { CommandRunner } from '../sys/runner.js';

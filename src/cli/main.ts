@@ -6,7 +6,7 @@ import type { CommandRunner } from '../sys/runner.js';
 import { formatMs, formatStep, listText, statusText, upSummary } from './format.js';
 import { NSLAB_VERSION } from '../version.js';
 // The errors the CLI tells apart (by class): small modules, loaded with every command.
-import { LabFileError, UsageError } from '../spec/errors.js';
+import { LabFileError, UsageError } from '../labfile/errors.js';
 import { PreflightError } from '../sys/preflight.js';
 
 // Command implementations are imported when their command runs: loading the

@@ -2,7 +2,7 @@
 // the four namespaces, the Nodes as their kubelets register them, their
 // Leases, and the `kubernetes` Service with its endpoints. Pure functions.
 import type { PlannedNode } from '../plan/topology.js';
-import { networkOf, nthAddress } from '../spec/ipv4.js';
+import { networkOf, nthAddress } from '../labfile/ipv4.js';
 import { CONTAINER_RUNTIME_VERSION, KUBE_VERSION } from '../version.js';
 
 export interface Obj {

@@ -8,7 +8,7 @@ import type { LabRecord } from '../plan/lab-record.js';
 import { NodeLauncher } from '../sys/launcher.js';
 import { ExecaRunner } from '../sys/runner.js';
 import { joinLabCgroup } from '../sys/cgroup.js';
-import { isLabName } from '../spec/lab-name.js';
+import { isLabName } from '../labfile/lab-name.js';
 import { NetnsTrackingRunner } from '../sys/netns-tracking-runner.js';
 import type { LabPki } from '../api/pki.js';
 import { PKI_FILES } from './pki-files.js';

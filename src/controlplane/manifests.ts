@@ -3,7 +3,7 @@
 // annotation), so a later `kubectl apply` of the same files is an update.
 import { readFile } from 'node:fs/promises';
 import YAML, { isMap, isNode, isScalar, LineCounter } from 'yaml';
-import type { SpecProblem } from '../spec/types.js';
+import type { SpecProblem } from '../labfile/types.js';
 import { ResourceRegistry, resourceKey } from '../api/resources.js';
 import type { ObjectStore } from '../api/store.js';
 import { isRecord, type KubeObject } from '../api/types.js';

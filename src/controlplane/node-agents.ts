@@ -7,7 +7,7 @@ import type { ExecOptions, ExecSession, LogOptions, PodRuntime } from '../api/po
 import type { LabRecord } from '../plan/lab-record.js';
 import type { CommandRunner } from '../sys/runner.js';
 import type { ProcessLauncher } from '../sys/launcher.js';
-import { networkOf, nthAddress } from '../spec/ipv4.js';
+import { networkOf, nthAddress } from '../labfile/ipv4.js';
 import { startKubelet, type Kubelet } from '../node/kubelet.js';
 import path from 'node:path';
 import { files, statePath } from '../sys/state-dir.js';

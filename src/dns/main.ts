@@ -25,7 +25,7 @@ import { BUILD_INFO, startDnsServer, type DnsServer, type ListenAddress } from '
 import { Reflector, type WatchEventType } from './watch.js';
 import { buildZone, type PodMode, type ZoneConfig } from './zone.js';
 import { canonicalIP } from './wire.js';
-import { UsageError } from '../spec/errors.js';
+import { UsageError } from '../labfile/errors.js';
 
 export const USAGE = `Usage: node dist/src/dns/main.js (--api-socket PATH | --objects FILE) [options]
 

@@ -18,7 +18,7 @@ import { contextName, removeFromKubeconfig } from '../kubeconfig/kubeconfig.js';
 import { readIfExists, resolveKubeconfigTarget, writeKubeconfigFile } from '../kubeconfig/target.js';
 import { UnsafeKubeconfigError } from '../kubeconfig/user-file.js';
 import { silentReporter, timed, type Reporter } from './progress.js';
-import { assertLabName, isLabName } from '../spec/lab-name.js';
+import { assertLabName, isLabName } from '../labfile/lab-name.js';
 import { removeInside } from '../sys/safe-remove.js';
 import { labNetnsProcesses } from './leftovers.js';
 

@@ -1,7 +1,7 @@
 // `nslab kubeconfig LAB`: the lab's own kubeconfig file (its context only),
 // as `kind get kubeconfig` prints one.
 import { readFile } from 'node:fs/promises';
-import { UsageError } from '../spec/errors.js';
+import { UsageError } from '../labfile/errors.js';
 import { files, statePath } from '../sys/state-dir.js';
 
 export async function labKubeconfig(lab: string): Promise<string> {

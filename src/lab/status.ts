@@ -8,7 +8,7 @@ import { findDaemonPids, pidFileVerdict } from '../sys/processes.js';
 import { files, labStateDir, readJson, type ApiRecord } from '../sys/state-dir.js';
 import type { LabRecord } from '../plan/lab-record.js';
 import { probeApi } from './api-probe.js';
-import { assertLabName } from '../spec/lab-name.js';
+import { assertLabName } from '../labfile/lab-name.js';
 
 export type LabState = 'Running' | 'Degraded' | 'Stopped';
 

@@ -1,12 +1,12 @@
 // Resolving what the user names: which lab, and which machine inside it.
 import { statSync } from 'node:fs';
-import { loadLabFile } from '../spec/parse-lab.js';
+import { loadLabFile } from '../labfile/parse-lab.js';
 import type { CommandRunner } from '../sys/runner.js';
 import { labsPresent } from './down.js';
-import { assertLabName } from '../spec/lab-name.js';
+import { assertLabName } from '../labfile/lab-name.js';
 import { files, readJson } from '../sys/state-dir.js';
 import type { LabRecord } from '../plan/lab-record.js';
-import { UsageError } from '../spec/errors.js';
+import { UsageError } from '../labfile/errors.js';
 
 function isFile(p: string): boolean {
   try {

@@ -3,8 +3,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, open, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { LabSpec } from '../spec/types.js';
-import { loadLabFile, LabFileError } from '../spec/parse-lab.js';
+import type { LabSpec } from '../labfile/types.js';
+import { loadLabFile, LabFileError } from '../labfile/parse-lab.js';
 import { readManifests } from '../controlplane/manifests.js';
 import { allNetns, planTopology, type TopologyPlan } from '../plan/topology.js';
 import { ExecaRunner, type CommandRunner } from '../sys/runner.js';
@@ -36,7 +36,7 @@ import {
 import type { LabRecord } from '../plan/lab-record.js';
 import { PKI_FILES } from '../controlplane/pki-files.js';
 import { unavailableProxyMode } from '../proxy/modes.js';
-import { UsageError } from '../spec/errors.js';
+import { UsageError } from '../labfile/errors.js';
 
 export interface UpOptions {
   runner?: CommandRunner;

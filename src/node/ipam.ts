@@ -1,7 +1,7 @@
 // host-local IPAM, as the CNI plugin keeps it per node: addresses from the
 // node's pod CIDR (not the network, gateway or broadcast address), handed out
 // round-robin after the last one reserved, so a freed address is not reused at once.
-import { cidrSize, networkOf, nthAddress, type Cidr } from '../spec/ipv4.js';
+import { cidrSize, networkOf, nthAddress, type Cidr } from '../labfile/ipv4.js';
 
 export class HostLocalIpam {
   private readonly cidr: Cidr;

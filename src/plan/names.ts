@@ -3,7 +3,7 @@
 // of a lab's objects by prefix even without its state folder.
 import { createHash } from 'node:crypto';
 // The one interface-name limit (IFNAMSIZ) and character set, as the lab file's check uses them.
-import { IFNAME_CHARS as IFNAME_SAFE, IFNAME_MAX_BYTES as IFNAME_MAX } from '../spec/names.js';
+import { IFNAME_CHARS as IFNAME_SAFE, IFNAME_MAX_BYTES as IFNAME_MAX } from '../labfile/names.js';
 
 export const NETNS_PREFIX = 'nslab-';
 

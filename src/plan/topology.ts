@@ -1,8 +1,8 @@
 // The topology planner: a validated lab spec in, the kernel objects the lab
 // needs out (namespaces, veth pairs, bridges, addresses, routes, sysctls).
 // Pure: no I/O, so it is unit-tested with golden files.
-import type { LabSpec, MachineSpec, NetworkSpec, NodeSpec } from '../spec/types.js';
-import { cidrToString, containsAddress, networkOf, nthAddress, nthSubnet } from '../spec/ipv4.js';
+import type { LabSpec, MachineSpec, NetworkSpec, NodeSpec } from '../labfile/types.js';
+import { cidrToString, containsAddress, networkOf, nthAddress, nthSubnet } from '../labfile/ipv4.js';
 import { deriveIfname, hostNetns, networkNetns, nodeNetns } from './names.js';
 
 export const SEGMENT_BRIDGE = 'br0';

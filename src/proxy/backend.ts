@@ -3,7 +3,7 @@
 // Proxier renders and applies). A backend renders a node's desired state
 // purely from the tracked objects, applies it in one transaction and reports
 // what it did; it never decides when to sync.
-import type { ProxyMode } from '../spec/types.js';
+import type { ProxyMode } from '../labfile/types.js';
 import type { ProxyState } from './iptables.js';
 
 export interface BackendSyncRequest {

@@ -1,6 +1,6 @@
 // One node's kube-proxy in the lab's proxy mode: the shared sync loop with the
 // mode's backend. Modes nslab cannot build yet are refused here as in `up`.
-import type { ProxyMode } from '../spec/types.js';
+import type { ProxyMode } from '../labfile/types.js';
 import type { CommandRunner } from '../sys/runner.js';
 import { IptablesProxier } from './iptables-proxier.js';
 import { unavailableProxyMode } from './modes.js';

@@ -1,7 +1,7 @@
 // Which proxy modes the lab can build. A lab file may name a mode kube-proxy
 // has but nslab does not build yet; `up` refuses it instead of bringing up a
 // lab whose Services silently get no rules.
-import type { ProxyMode } from '../spec/types.js';
+import type { ProxyMode } from '../labfile/types.js';
 
 export const AVAILABLE_PROXY_MODES: readonly ProxyMode[] = ['iptables', 'nftables'];
 

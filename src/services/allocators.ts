@@ -2,7 +2,7 @@
 // at the bottom of the range is kept for explicit requests; dynamic picks
 // start at a random offset in the upper band and scan forward, falling back
 // to the lower band only when the upper one is full.
-import { cidrSize, ipToNumber, networkOf, numberToIp, type Cidr } from '../spec/ipv4.js';
+import { cidrSize, ipToNumber, networkOf, numberToIp, type Cidr } from '../labfile/ipv4.js';
 
 export type Random = () => number;
 

@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { mkdir, readdir, readFile, rmdir, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { isDnsLabel } from '../spec/names.js';
+import { isDnsLabel } from '../labfile/names.js';
 
 const BASE = 'nslab';
 

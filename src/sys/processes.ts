@@ -10,7 +10,7 @@ import { readFileSync, realpathSync } from 'node:fs';
 import { readdir, readFile, readlink } from 'node:fs/promises';
 import path from 'node:path';
 import { daemonScript } from './install-paths.js';
-import { assertLabName } from '../spec/lab-name.js';
+import { assertLabName } from '../labfile/lab-name.js';
 import { readPidFile } from './state-dir.js';
 
 /**

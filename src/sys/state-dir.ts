@@ -3,7 +3,7 @@
 import { existsSync } from 'node:fs';
 import { lstat, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { assertLabName, isLabName } from '../spec/lab-name.js';
+import { assertLabName, isLabName } from '../labfile/lab-name.js';
 import { removeInside } from './safe-remove.js';
 
 export function stateRoot(): string {

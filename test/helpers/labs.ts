@@ -1,5 +1,5 @@
 // Lab specs built in code, for planner tests that must not depend on the parser.
-import type { LabSpec, NodeSpec, HostSpec, NetworkSpec } from '../../src/spec/types.js';
+import type { LabSpec, NodeSpec, HostSpec, NetworkSpec } from '../../src/labfile/types.js';
 
 export function nic(network: string, address: string, extra: Partial<NodeSpec['nics'][number]> = {}) {
   return { network, address, name: 'eth0', defaultRoute: false, ...extra };

@@ -12,7 +12,7 @@ const SRC = path.resolve(import.meta.dirname, '../../src');
 
 /** Bottom first. Folders in one layer may import each other, as long as no cycle forms. */
 const LAYERS: readonly (readonly string[])[] = [
-  ['.', 'types', 'spec'], // version.ts and ambient types; the lab file
+  ['.', 'types', 'labfile'], // version.ts and ambient types; the lab file
   ['plan'], // pure planning: names, addresses, topology
   ['sys'], // the only code that runs commands, starts processes, or touches kernel state
   ['api'], // the Kubernetes API: store, REST, watch, events

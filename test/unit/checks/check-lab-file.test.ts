@@ -7,7 +7,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { checkLabFile } from '../../../src/checks/check-lab-file.js';
 import { labKubeconfig } from '../../../src/lab/lab-kubeconfig.js';
-import { UsageError } from '../../../src/spec/errors.js';
+import { UsageError } from '../../../src/labfile/errors.js';
 import { RecordingRunner } from '../../../src/sys/runner.js';
 
 const LAB = `apiVersion: nslab/v1alpha1

@@ -4,7 +4,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { assertLabName, isLabName } from '../../../src/spec/lab-name.js';
+import { assertLabName, isLabName } from '../../../src/labfile/lab-name.js';
 import { resolveLabName } from '../../../src/lab/targets.js';
 import { downAll, downLab, labsPresent } from '../../../src/lab/down.js';
 import { labStateDir, listStateLabs, removeStateDir } from '../../../src/sys/state-dir.js';

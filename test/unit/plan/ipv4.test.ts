@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { containsAddress as cidrContains, cidrToString, networkOf as parseCidr, nthAddress, nthSubnet } from '../../../src/spec/ipv4.js';
+import { containsAddress as cidrContains, cidrToString, networkOf as parseCidr, nthAddress, nthSubnet } from '../../../src/labfile/ipv4.js';
 
 describe('ipv4', () => {
   it('splits a pod CIDR into node CIDRs as the node IPAM controller does', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { IFNAME_MAX_BYTES as IFNAME_MAX } from '../../../src/spec/names.js';
+import { IFNAME_MAX_BYTES as IFNAME_MAX } from '../../../src/labfile/names.js';
 import {
   bytePrefix,
   deriveIfname,

@@ -3,7 +3,7 @@
 // a single command.
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadLabFile } from '../../../src/spec/parse-lab.js';
+import { loadLabFile } from '../../../src/labfile/parse-lab.js';
 import { upLab } from '../../../src/lab/up.js';
 import { unavailableProxyMode } from '../../../src/proxy/modes.js';
 import type { CommandRunner, RunResult } from '../../../src/sys/runner.js';

@@ -4,7 +4,7 @@ import type { KubeObject } from '../../../src/api/types.js';
 import { ClusterIPAllocator, NodePortAllocator } from '../../../src/services/allocators.js';
 import { installServiceAdmission } from '../../../src/services/admission.js';
 import { computeEndpoints, endpointSubsets, startEndpointControllers } from '../../../src/services/endpoints.js';
-import { ipToNumber } from '../../../src/spec/ipv4.js';
+import { ipToNumber } from '../../../src/labfile/ipv4.js';
 
 function store(): ObjectStore {
   const s = new ObjectStore();

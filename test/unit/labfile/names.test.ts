@@ -8,8 +8,8 @@ import {
   isLabelValue,
   labelKeyProblem,
   listWords,
-} from '../../../src/spec/names.js';
-import { cidrsOverlap, parseCidr, specialRangeOverlap } from '../../../src/spec/ipv4.js';
+} from '../../../src/labfile/names.js';
+import { cidrsOverlap, parseCidr, specialRangeOverlap } from '../../../src/labfile/ipv4.js';
 
 describe('name rules', () => {
   it('RFC 1123 labels and subdomains', () => {

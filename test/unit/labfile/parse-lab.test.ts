@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { LabFileError, formatProblems, loadLabFile, parseLabText } from '../../../src/spec/parse-lab.js';
-import type { LabSpec, SpecProblem } from '../../../src/spec/types.js';
+import { LabFileError, formatProblems, loadLabFile, parseLabText } from '../../../src/labfile/parse-lab.js';
+import type { LabSpec, SpecProblem } from '../../../src/labfile/types.js';
 
 const FILE = 'lab.yaml';
 
