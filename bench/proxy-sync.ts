@@ -3,7 +3,10 @@
 // in the same run: the render (pure) and the apply (one iptables-restore,
 // resp. one `nft -f` transaction), then a partial sync after one endpoint
 // changes, and a sync with nothing to do. Each round uses a fresh netns of
-// its own, removed at the end; the root netns is not touched.
+// its own, removed at the end; the root netns is not touched. On a kernel
+// with IP_VS (the scripts/vm.sh guest: `sudo ./scripts/vm.sh node
+// dist/bench/proxy-sync.js 1000 1`) ipvs mode is measured beside them: one
+// ipset restore, one ip -batch, one ipvsadm --restore, one iptables-restore.
 // Usage (root): node dist/bench/proxy-sync.js [SERVICES] [ROUNDS]
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -12,6 +15,9 @@ import type { KubeObject } from '../src/api/types.js';
 import { buildProxyState, renderIptables, type IptablesProxyConfig } from '../src/proxy/iptables.js';
 import { IptablesProxier } from '../src/proxy/iptables-proxier.js';
 import { NftablesProxier } from '../src/proxy/nftables-proxier.js';
+import { IpvsProxier } from '../src/proxy/ipvs-proxier.js';
+import { formatIpvsRender, renderIpvs } from '../src/proxy/ipvs.js';
+import { probeIpvsKernel } from '../src/sys/kernel-features.js';
 import { renderNftables } from '../src/proxy/nftables.js';
 import { nftTransaction } from '../src/proxy/nft-transaction.js';
 import type { ProxySyncLoop } from '../src/proxy/sync-loop.js';
@@ -19,7 +25,7 @@ import { ExecaRunner } from '../src/sys/runner.js';
 
 const SERVICES = Number(process.argv[2] ?? 1000);
 const ROUNDS = Number(process.argv[3] ?? 3);
-const DEADLINE = Date.now() + 120_000;
+const DEADLINE = Date.now() + Number(process.env['BENCH_DEADLINE_S'] ?? 120) * 1000;
 
 function ip(base: number, i: number): string {
   const n = base + i;
@@ -146,6 +152,16 @@ const nft = await benchMode(
   },
 );
 
+const ipvsKernel = await probeIpvsKernel(runner);
+const ipvs =
+  ipvsKernel.ipVs && ipvsKernel.dummy
+    ? await benchMode(
+        () => formatIpvsRender(renderIpvs(buildProxyState(services, slices, cfg.nodeName), { ...cfg, nodeIPs: [] })),
+        (netns) => new IpvsProxier({ ...cfg, nodeIP: cfg.nodeIP ?? '', clusterCIDR: cfg.clusterCIDR ?? '', netns, runner, minSyncIntervalMs: 0 }),
+        (netns) => `IPVS virtual servers: ${inNode(netns, ['ipvsadm', '-Sn']).split('\n').filter((l) => l.startsWith('-A ')).length}`,
+      )
+    : undefined;
+
 const iptVersion = execFileSync('iptables', ['--version'], { encoding: 'utf8' }).trim();
 const nftVersion = execFileSync('nft', ['--version'], { encoding: 'utf8' }).trim();
 console.log(`machine: ${os.cpus().length} cores (${os.cpus()[0]?.model ?? '?'}), ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, kernel ${os.release()}, node ${process.version}, ${iptVersion}, ${nftVersion}`);
@@ -153,14 +169,18 @@ console.log(`date: ${new Date().toISOString()}`);
 console.log(`${SERVICES} ClusterIP Services x 2 endpoints`);
 console.log(`iptables: restore input ${(ipt.payloadBytes / 1024).toFixed(0)} KiB, ${ipt.lines} lines; ${ipt.kernelObjects}`);
 console.log(`nftables: full-sync script ${(nft.payloadBytes / 1024).toFixed(0)} KiB, ${nft.lines} lines; ${nft.kernelObjects}`);
-const row = (what: string, a: number[], b: number[]) => console.log(`| ${what} | ${median(a).toFixed(1)} | ${median(b).toFixed(1)} | ${fmt(a)} / ${fmt(b)} |`);
-console.log('| step | iptables median (ms) | nftables median (ms) | runs iptables / nftables (ms) |');
-console.log('|---|---|---|---|');
-row('render (objects → transaction text)', ipt.renderTimes, nft.renderTimes);
-row('full sync: render', ipt.full.render, nft.full.render);
-row('full sync: apply (one iptables-restore / one nft -f)', ipt.full.apply, nft.full.apply);
-row('full sync: total (incl. listing the kernel state, nfacct/sysctl for iptables)', ipt.full.total, nft.full.total);
-row('partial sync after 1 endpoint change: render', ipt.partial.render, nft.partial.render);
-row('partial sync: apply', ipt.partial.apply, nft.partial.apply);
-row('partial sync: total', ipt.partial.total, nft.partial.total);
-row('sync with nothing changed (no command)', ipt.noop, nft.noop);
+if (ipvs) console.log(`ipvs: full-sync scripts ${(ipvs.payloadBytes / 1024).toFixed(0)} KiB, ${ipvs.lines} lines; ${ipvs.kernelObjects}`);
+else console.log(`ipvs: not measured (kernel ${ipvsKernel.release} has no IP_VS or dummy link type; run it under scripts/vm.sh)`);
+const modes = ipvs ? [ipt, nft, ipvs] : [ipt, nft];
+const row = (what: string, pick: (m: ModeResult) => number[]) =>
+  console.log(`| ${what} | ${modes.map((m) => median(pick(m)).toFixed(1)).join(' | ')} | ${modes.map((m) => fmt(pick(m))).join(' / ')} |`);
+console.log(`| step | iptables median (ms) | nftables median (ms) |${ipvs ? ' ipvs median (ms) |' : ''} runs ${ipvs ? 'iptables / nftables / ipvs' : 'iptables / nftables'} (ms) |`);
+console.log(`|---|---|---|${ipvs ? '---|' : ''}---|`);
+row('render (objects → transaction text)', (m) => m.renderTimes);
+row('full sync: render', (m) => m.full.render);
+row('full sync: apply (iptables-restore / nft -f / ipset+ip+ipvsadm+iptables-restore)', (m) => m.full.apply);
+row('full sync: total (incl. listing the kernel state, nfacct/sysctl)', (m) => m.full.total);
+row('partial sync after 1 endpoint change: render', (m) => m.partial.render);
+row('partial sync: apply', (m) => m.partial.apply);
+row('partial sync: total', (m) => m.partial.total);
+row('sync with nothing changed (no command)', (m) => m.noop);

@@ -26,6 +26,7 @@ export async function startNodeProxies(store: ObjectStore, record: LabRecord, ru
       nodeIP: node.nodeIP,
       clusterCIDR: cluster.podCIDR,
       serviceCIDR: cluster.serviceCIDR,
+      ...(cluster.ipvs ? { ipvsScheduler: cluster.ipvs.scheduler } : {}),
       onError: (e) => log(`kube-proxy ${node.name}: ${e.message}`),
     }),
   );

@@ -1,5 +1,5 @@
 // The proxy layer's public face: one change tracker and sync loop per node,
-// with a backend per mode (iptables, nftables), each a pure renderer plus an
+// with a backend per mode (iptables, nftables, ipvs), each a pure renderer plus an
 // applier.
 export {
   buildProxyState,
@@ -13,11 +13,13 @@ export {
 } from './iptables.js';
 export { IptablesProxier, type IptablesProxierOptions, type SyncResult } from './iptables-proxier.js';
 export { NftablesProxier, type NftablesProxierOptions } from './nftables-proxier.js';
+export { IpvsProxier, type IpvsProxierOptions } from './ipvs-proxier.js';
+export { renderIpvs, formatIpvsRender, type IpvsProxyConfig, type IpvsRender } from './ipvs.js';
 export { ProxySyncLoop, type SyncLoopOptions } from './sync-loop.js';
 export { ChangeTracker } from './tracker.js';
 export type { ProxyBackend, BackendSyncReport, BackendSyncRequest } from './backend.js';
 export { createNodeProxier, type NodeProxierConfig } from './create.js';
-export { unavailableProxyMode, AVAILABLE_PROXY_MODES } from './modes.js';
+export { unavailableProxyMode, ipvsKernelProblem, AVAILABLE_PROXY_MODES } from './modes.js';
 export { renderNftables, dumpNftables, type NftablesProxyConfig, type NftDesired } from './nftables.js';
 export { nftTransaction } from './nft-transaction.js';
 export {

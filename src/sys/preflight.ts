@@ -24,6 +24,9 @@ export const RESOLVER_TOOLS: Record<string, string> = { dnsmasq: 'dnsmasq-base' 
 /** nft for kube-proxy's nftables mode. */
 export const NFTABLES_TOOLS: Record<string, string> = { nft: 'nftables' };
 
+/** ipvsadm and ipset for kube-proxy's ipvs mode. */
+export const IPVS_TOOLS: Record<string, string> = { ipvsadm: 'ipvsadm', ipset: 'ipset' };
+
 export function findOnPath(tool: string, envPath = process.env['PATH'] ?? ''): string | undefined {
   const dirs = [...envPath.split(path.delimiter), '/usr/sbin', '/sbin', '/usr/bin', '/bin'];
   for (const dir of dirs) {

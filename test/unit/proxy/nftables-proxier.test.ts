@@ -6,6 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { NftablesProxier } from '../../../src/proxy/nftables-proxier.js';
 import { createNodeProxier } from '../../../src/proxy/create.js';
 import { IptablesProxier } from '../../../src/proxy/iptables-proxier.js';
+import { IpvsProxier } from '../../../src/proxy/ipvs-proxier.js';
 import { FakeNftNode } from './fake-nft-node.js';
 import { makeService, makeSlice } from './upstream.js';
 
@@ -144,13 +145,14 @@ describe('NftablesProxier', () => {
 
 describe('createNodeProxier', () => {
   const base = { netns: NETNS, runner: new FakeNftNode(), nodeName: 'worker', nodeIP: '192.168.10.220', clusterCIDR: '10.10.0.0/16', serviceCIDR: '10.96.0.0/12' };
-  it('builds the backend of the lab mode and refuses ipvs', () => {
+  it('builds the backend of the lab mode', () => {
     const n = createNodeProxier({ ...base, mode: 'nftables' });
     const i = createNodeProxier({ ...base, mode: 'iptables' });
-    expect([n instanceof NftablesProxier, n.mode, i instanceof IptablesProxier, i.mode]).toEqual([true, 'nftables', true, 'iptables']);
+    const v = createNodeProxier({ ...base, mode: 'ipvs' });
+    expect([n instanceof NftablesProxier, n.mode, i instanceof IptablesProxier, i.mode, v instanceof IpvsProxier, v.mode]).toEqual([true, 'nftables', true, 'iptables', true, 'ipvs']);
     n.close();
     i.close();
-    expect(() => createNodeProxier({ ...base, mode: 'ipvs' })).toThrow(/proxyMode "ipvs" is not available yet/);
+    v.close();
   });
 });
 
