@@ -73,7 +73,8 @@ export function execInPod(socketPath: string, req: PodExec, io: ExecIO): Promise
         case STREAM.error: {
           const status = JSON.parse(data.toString()) as Parameters<typeof exitCodeOf>[0];
           exitCode = exitCodeOf(status);
-          if (exitCode !== 0 && status.details?.causes?.every((c) => c.reason !== 'ExitCode')) {
+          // A failure that is not the command's exit code (no causes at all, or none of reason ExitCode) is shown, as kubectl does.
+          if (exitCode !== 0 && (status.details?.causes ?? []).every((c) => c.reason !== 'ExitCode')) {
             io.stderr.write(`error: ${status.message ?? 'exec failed'}\n`);
           }
           break;

@@ -73,6 +73,17 @@ export function conditions(ready: boolean, now: string): Array<Record<string, st
   ];
 }
 
+/** As flannel's kube subnet manager writes them (pkg/subnet/kube AcquireLease). */
+export function flannelAnnotations(node: PlannedNode, podNetwork: string): Record<string, string> {
+  const data = node.vtep ? JSON.stringify({ VNI: node.vtep.vni, VtepMAC: node.vtep.mac }) : 'null';
+  return {
+    'flannel.alpha.coreos.com/backend-data': data,
+    'flannel.alpha.coreos.com/backend-type': podNetwork,
+    'flannel.alpha.coreos.com/kube-subnet-manager': 'true',
+    'flannel.alpha.coreos.com/public-ip': node.flannelIP,
+  };
+}
+
 export function nodeObject(node: PlannedNode, info: MachineInfo, now: string, podNetwork: string): Obj {
   const resources = {
     cpu: String(info.cpus),
@@ -87,8 +98,7 @@ export function nodeObject(node: PlannedNode, info: MachineInfo, now: string, po
       name: node.name,
       labels: nodeLabels(node, info.architecture),
       annotations: {
-        'flannel.alpha.coreos.com/backend-type': podNetwork,
-        'flannel.alpha.coreos.com/public-ip': node.flannelIP,
+        ...flannelAnnotations(node, podNetwork),
         'node.alpha.kubernetes.io/ttl': '0',
         'volumes.kubernetes.io/controller-managed-attach-detach': 'true',
       },

@@ -12,6 +12,8 @@ import { startKubelet, type Kubelet } from '../node/kubelet.js';
 import path from 'node:path';
 import { files, statePath } from '../sys/state-dir.js';
 import { nodeResolvConf } from './resolver-hosts.js';
+import { controlPlaneNode } from './bootstrap-objects.js';
+import { dialKubelet, internalIP, POD_DOES_NOT_EXIST } from './kubelet-dial.js';
 
 export interface NodeAgents extends PodRuntime {
   stop(): Promise<void>;
@@ -47,17 +49,25 @@ export function startNodeAgents(
       }),
     );
   }
+  const apiserverNode = controlPlaneNode(record.plan.nodes);
+  // As the apiserver: dial the Node's InternalIP:10250 from the control-plane node.
   const kubeletFor = (pod: KubeObject): Kubelet => {
     const nodeName = (pod['spec'] as { nodeName?: string } | undefined)?.nodeName ?? '';
     const k = kubelets.get(nodeName);
     if (!k) throw new Error(`pod ${pod.metadata.name} is on no node of this lab`);
+    const ip = internalIP(store.find('nodes', undefined, nodeName));
+    if (ip === undefined) return k;
+    const dialed = dialKubelet(record.plan.nodes, apiserverNode, ip);
+    if ('error' in dialed) throw new Error(dialed.error);
+    if (dialed.node !== nodeName) throw new Error(POD_DOES_NOT_EXIST);
     return k;
   };
   return {
+    // Inside a promise, so a kubelet that cannot be dialed becomes a rejection (an error Status), not a throw.
     exec: (pod: KubeObject, container: string, command: string[], opts: ExecOptions): Promise<ExecSession> =>
-      Promise.resolve(kubeletFor(pod).exec(pod.metadata.namespace ?? 'default', pod.metadata.name ?? '', container, command, opts)),
+      new Promise((resolve) => resolve(kubeletFor(pod).exec(pod.metadata.namespace ?? 'default', pod.metadata.name ?? '', container, command, opts))),
     logs: (pod: KubeObject, container: string, opts: LogOptions): Promise<Readable> =>
-      Promise.resolve(kubeletFor(pod).logs(pod.metadata.namespace ?? 'default', pod.metadata.name ?? '', container, opts)),
+      new Promise((resolve) => resolve(kubeletFor(pod).logs(pod.metadata.namespace ?? 'default', pod.metadata.name ?? '', container, opts))),
     async stop() {
       await Promise.all([...kubelets.values()].map((k) => k.stop()));
     },

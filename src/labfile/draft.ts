@@ -1,7 +1,7 @@
 // The lab file as read, before cross-field checks: every value keeps its
 // position, and a value that was wrong in itself is left undefined so later
 // checks skip it instead of piling up follow-on problems.
-import type { CheckExpectation, PodNetworkBackend, ProxyMode } from './types.js';
+import type { CheckExpectation, IpvsScheduler, PodNetworkBackend, ProxyMode } from './types.js';
 import type { Cidr } from './ipv4.js';
 import type { At, Val } from './walker.js';
 
@@ -37,6 +37,8 @@ export interface NodeDraft extends Omit<HostDraft, 'kind' | 'dnsRecords'> {
   roles: string[];
   nodeIP?: Val<string>;
   iface?: Val<string>;
+  hairpin?: Val<boolean>;
+  bridgeNfCallIptables?: Val<boolean>;
   labels: Record<string, string>;
 }
 
@@ -48,6 +50,7 @@ export interface ClusterDraft {
   serviceCIDR?: Val<Cidr>;
   nodePortRange?: { base: number; size: number };
   proxyMode?: ProxyMode;
+  ipvsScheduler?: IpvsScheduler;
   podNetwork?: PodNetworkBackend;
   domain?: string;
 }

@@ -147,6 +147,7 @@ function toLabSpec(d: LabDraft, file: string): LabSpec {
       serviceCIDR: cidrToString(value(c.serviceCIDR, 'serviceCIDR')),
       nodePortRange: must(c.nodePortRange, 'nodePortRange'),
       proxyMode: must(c.proxyMode, 'proxyMode'),
+      ...(c.ipvsScheduler ? { ipvs: { scheduler: c.ipvsScheduler } } : {}),
       podNetwork: must(c.podNetwork, 'podNetwork'),
       dns: { domain: must(c.domain, 'dns.domain') },
     },
@@ -184,6 +185,8 @@ function toNode(n: NodeDraft): NodeSpec {
     roles: n.roles,
     ...(n.nodeIP ? { nodeIP: n.nodeIP.value } : {}),
     ...(n.iface ? { iface: n.iface.value } : {}),
+    ...(n.hairpin ? { hairpin: n.hairpin.value } : {}),
+    ...(n.bridgeNfCallIptables ? { bridgeNfCallIptables: n.bridgeNfCallIptables.value } : {}),
     labels: n.labels,
   };
 }

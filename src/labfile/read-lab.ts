@@ -4,7 +4,7 @@
 import { statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { isScalar } from 'yaml';
-import type { CheckExpectation, PodNetworkBackend, ProxyMode } from './types.js';
+import { IPVS_SCHEDULERS, type CheckExpectation, type IpvsScheduler, type PodNetworkBackend, type ProxyMode } from './types.js';
 import type {
   CheckDraft,
   ClusterDraft,
@@ -40,7 +40,7 @@ export const DEFAULTS = {
   serviceCIDR: cidrOf('10.96.0.0/12'),
   nodePortRange: { base: 30000, size: 2768 },
   proxyMode: 'iptables',
-  podNetwork: 'host-gw',
+  podNetwork: 'vxlan',
   domain: 'cluster.local',
   checkTimeout: 30,
 } as const;
@@ -214,7 +214,7 @@ function readDnsRecords(w: Walker, f: Fields): Record<string, string> {
 }
 
 function readNode(w: Walker, s: Slot): NodeDraft | undefined {
-  const f = w.fields(s, ['name', 'roles', 'nodeIP', 'iface', 'labels', 'nics']);
+  const f = w.fields(s, ['name', 'roles', 'nodeIP', 'iface', 'hairpin', 'bridgeNfCallIptables', 'labels', 'nics']);
   if (!f) return undefined;
   return {
     kind: 'node',
@@ -223,6 +223,8 @@ function readNode(w: Walker, s: Slot): NodeDraft | undefined {
     roles: readRoles(w, f),
     nodeIP: readAddress(w, f.get('nodeIP'), '192.168.10.220'),
     iface: f.string('iface'),
+    hairpin: f.boolean('hairpin'),
+    bridgeNfCallIptables: f.boolean('bridgeNfCallIptables'),
     labels: readLabels(w, f),
     nics: readNics(w, f, true),
   };
@@ -293,7 +295,7 @@ function readNicName(w: Walker, f: Fields, index: number, isNode: boolean): Val<
 }
 
 function readCluster(w: Walker, spec: Fields): ClusterDraft {
-  const f = spec.fields('cluster', ['podCIDR', 'nodeCIDRMaskSize', 'serviceCIDR', 'nodePortRange', 'proxyMode', 'podNetwork', 'dns']);
+  const f = spec.fields('cluster', ['podCIDR', 'nodeCIDRMaskSize', 'serviceCIDR', 'nodePortRange', 'proxyMode', 'ipvs', 'podNetwork', 'dns']);
   if (!f) {
     // Absent (or already reported as not a mapping): every default applies.
     const at = (key: string): At => ({ ...spec.where('cluster'), field: `${spec.path('cluster')}.${key}` });
@@ -309,15 +311,31 @@ function readCluster(w: Walker, spec: Fields): ClusterDraft {
   }
   const orDefault = <T>(key: string, v: Val<T> | undefined, fallback: T): Val<T> | undefined =>
     f.get(key) ? v : implicit(fallback, f.where(key));
+  const proxyMode = readEnum(w, f, 'proxyMode', PROXY_MODES) ?? (f.get('proxyMode') ? undefined : DEFAULTS.proxyMode);
   return {
     podCIDR: orDefault('podCIDR', readCidr(w, f.get('podCIDR'), '10.10.0.0/16'), DEFAULTS.podCIDR),
     nodeCIDRMaskSize: orDefault('nodeCIDRMaskSize', readNodeMask(f), DEFAULTS.nodeCIDRMaskSize),
     serviceCIDR: orDefault('serviceCIDR', readServiceCidr(w, f), DEFAULTS.serviceCIDR),
     nodePortRange: f.get('nodePortRange') ? readPortRange(w, f.get('nodePortRange')) : { ...DEFAULTS.nodePortRange },
-    proxyMode: readEnum(w, f, 'proxyMode', PROXY_MODES) ?? (f.get('proxyMode') ? undefined : DEFAULTS.proxyMode),
+    proxyMode,
     podNetwork: readEnum(w, f, 'podNetwork', POD_NETWORKS) ?? (f.get('podNetwork') ? undefined : DEFAULTS.podNetwork),
     domain: readDomain(w, f),
+    ...readIpvs(w, f, proxyMode),
   };
+}
+
+/** cluster.ipvs: {scheduler}; only meaningful with proxyMode ipvs. */
+function readIpvs(w: Walker, cluster: Fields, mode: ProxyMode | undefined): { ipvsScheduler?: IpvsScheduler } {
+  if (!cluster.get('ipvs')) return {};
+  const ipvs = cluster.fields('ipvs', ['scheduler']);
+  if (!ipvs) return {};
+  if (mode === undefined) return {}; // proxyMode itself is already reported
+  if (mode !== 'ipvs') {
+    w.report(cluster.where('ipvs'), `applies only to proxyMode ipvs (this lab's proxyMode is ${mode}); remove it or set proxyMode: ipvs`);
+    return {};
+  }
+  const scheduler = readEnum(w, ipvs, 'scheduler', IPVS_SCHEDULERS);
+  return scheduler ? { ipvsScheduler: scheduler } : {};
 }
 
 function readNodeMask(f: Fields): Val<number> | undefined {

@@ -2,6 +2,10 @@
 // filled in, so later layers never guess.
 
 export type ProxyMode = 'iptables' | 'ipvs' | 'nftables';
+
+/** kube-proxy's --ipvs-scheduler values (the ip_vs_* scheduler modules). */
+export const IPVS_SCHEDULERS = ['rr', 'wrr', 'lc', 'wlc', 'lblc', 'lblcr', 'sh', 'dh', 'sed', 'nq', 'mh'] as const;
+export type IpvsScheduler = (typeof IPVS_SCHEDULERS)[number];
 export type PodNetworkBackend = 'host-gw' | 'vxlan';
 
 export interface NetworkSpec {
@@ -45,6 +49,10 @@ export interface NodeSpec extends MachineSpec {
   nodeIP?: string;
   /** flannel --iface. Unset: the NIC holding the default route, else the first NIC. */
   iface?: string;
+  /** Hairpin mode on the pod ports of cni0 (the CNI bridge plugin's hairpinMode). Unset: on, as kube-flannel.yml has it. */
+  hairpin?: boolean;
+  /** The node's net.bridge.bridge-nf-call-iptables (br_netfilter). Unset: on, as kubeadm requires. */
+  bridgeNfCallIptables?: boolean;
   labels: Record<string, string>;
 }
 
@@ -65,6 +73,8 @@ export interface ClusterSpec {
   serviceCIDR: string;
   nodePortRange: { base: number; size: number };
   proxyMode: ProxyMode;
+  /** cluster.ipvs, only when the file gives it (proxyMode ipvs; absent: scheduler rr, kube-proxy's default). */
+  ipvs?: { scheduler: IpvsScheduler };
   podNetwork: PodNetworkBackend;
   dns: { domain: string };
 }

@@ -224,6 +224,8 @@ export class Kubelet {
           ip: run.ip,
           prefix: this.ipam.prefix,
           gateway: this.ipam.gateway(),
+          ...(this.o.node.vtep ? { mtu: this.o.node.vtep.mtu } : {}),
+          ...(this.o.node.hairpin === false ? { hairpin: false } : {}),
         },
         mounts,
         this.o.runner,

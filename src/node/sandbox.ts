@@ -14,6 +14,10 @@ export interface SandboxSpec {
   ip: string;
   prefix: number;
   gateway: string;
+  /** False: the pod's cni0 port without hairpin mode (a lab knob; the CNI bridge plugin turns it on). */
+  hairpin?: boolean;
+  /** Both ends' MTU when the pod network sets one (flannel's FLANNEL_MTU for vxlan, handed to the bridge plugin). */
+  mtu?: number;
 }
 
 export interface Mount {
@@ -38,9 +42,11 @@ const STAGING = '/mnt';
 export function sandboxBatches(s: SandboxSpec): { node: string[]; pod: string[] } {
   return {
     node: [
-      `link add ${s.hostVeth} type veth peer name eth0 netns ${s.netns}`,
+      s.mtu === undefined
+        ? `link add ${s.hostVeth} type veth peer name eth0 netns ${s.netns}`
+        : `link add ${s.hostVeth} mtu ${s.mtu} type veth peer name eth0 mtu ${s.mtu} netns ${s.netns}`,
       `link set ${s.hostVeth} master ${POD_BRIDGE} up`,
-      `link set dev ${s.hostVeth} type bridge_slave hairpin on`,
+      `link set dev ${s.hostVeth} type bridge_slave hairpin ${s.hairpin === false ? 'off' : 'on'}`,
     ],
     pod: ['link set lo up', `addr add ${s.ip}/${s.prefix} dev eth0`, 'link set eth0 up', `route add default via ${s.gateway} dev eth0`],
   };

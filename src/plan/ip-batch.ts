@@ -2,6 +2,7 @@
 // namespaces and the veth pairs (each end born directly in its namespace, so
 // nothing ever appears in the root netns), then one batch per namespace that
 // configures what is inside it. Pure, so the output is golden-tested.
+import { VXLAN_DEVICE } from './vxlan.js';
 import { allNetns, POD_BRIDGE, SEGMENT_BRIDGE, type PlannedMachine, type PlannedNode, type TopologyPlan } from './topology.js';
 
 export interface IpBatches {
@@ -9,6 +10,8 @@ export interface IpBatches {
   create: string[];
   /** Then one `ip -n NETNS -batch -` per entry; these are independent of each other. */
   configure: Array<{ netns: string; lines: string[] }>;
+  /** Then one `bridge -n NETNS -batch -` per entry: vxlan FDB entries, which ip cannot write. */
+  fdb: Array<{ netns: string; lines: string[] }>;
 }
 
 /**
@@ -67,7 +70,14 @@ export function renderIpBatches(plan: TopologyPlan): IpBatches {
     if (m.defaultRoute) lines.push(line('route', 'add', 'default', 'via', m.defaultRoute.via, 'dev', m.defaultRoute.dev));
     configure.push({ netns: m.netns, lines });
   }
-  return { create, configure };
+  const fdb = plan.nodes
+    .filter((n) => n.vtep && n.vxlanPeers && n.vxlanPeers.length > 0)
+    .map((n) => ({
+      netns: n.netns,
+      // As flannel's AddFDB: NTF_SELF, NUD_PERMANENT, replace.
+      lines: (n.vxlanPeers ?? []).map((p) => line('fdb', 'replace', p.mac, 'dev', VXLAN_DEVICE, 'dst', p.publicIP, 'self', 'permanent')),
+    }));
+  return { create, configure, fdb };
 }
 
 function podNetworkLines(node: PlannedNode): string[] {
@@ -75,8 +85,45 @@ function podNetworkLines(node: PlannedNode): string[] {
     line('link', 'add', 'name', POD_BRIDGE, 'type', 'bridge'),
     line('addr', 'add', node.podGateway, 'dev', POD_BRIDGE),
     line('link', 'set', 'dev', POD_BRIDGE, 'up'),
-    ...node.podRoutes.map((r) => line('route', 'add', r.dst, 'via', r.via, 'dev', r.dev)),
+    ...vtepLines(node),
+    ...node.podRoutes.map((r) => line('route', 'add', r.dst, 'via', r.via, 'dev', r.dev, ...(r.onlink ? ['onlink'] : []))),
   ];
+}
+
+/** flannel.1 and its neighbour entries, in flannel's order (device, address, ARP; FDB and routes follow). */
+function vtepLines(node: PlannedNode): string[] {
+  const v = node.vtep;
+  if (!v) return [];
+  return [
+    line('link', 'add', 'name', v.device, 'type', 'vxlan', 'id', String(v.vni), 'local', v.local, 'dev', v.dev, 'nolearning', 'dstport', String(v.port)),
+    line('link', 'set', 'dev', v.device, 'address', v.mac, 'mtu', String(v.mtu)),
+    line('addr', 'add', v.address, 'dev', v.device),
+    line('link', 'set', 'dev', v.device, 'up'),
+    ...(node.vxlanPeers ?? []).map((p) => line('neigh', 'replace', p.gateway, 'lladdr', p.mac, 'dev', v.device, 'nud', 'permanent')),
+  ];
+}
+
+/**
+ * What flanneld does to a node when it restarts with another public IP
+ * (--iface): its flannel.1 no longer matches, so it is deleted and made
+ * again (ensureLink), with the ARP entries and routes for every peer; the
+ * peers' flanneld see the changed public-ip annotation and replace their
+ * FDB entry for this node. Pure.
+ */
+export function vxlanReprogram(plan: TopologyPlan, changed: string): { ip: Array<{ netns: string; lines: string[] }>; fdb: Array<{ netns: string; lines: string[] }> } {
+  const node = plan.nodes.find((n) => n.name === changed);
+  if (!node?.vtep) return { ip: [], fdb: [] };
+  const routes = node.podRoutes.map((r) => line('route', 'replace', r.dst, 'via', r.via, 'dev', r.dev, ...(r.onlink ? ['onlink'] : [])));
+  const all = renderIpBatches(plan).fdb;
+  return {
+    ip: [{ netns: node.netns, lines: [line('link', 'del', 'dev', node.vtep.device), ...vtepLines(node), ...routes] }],
+    fdb: [
+      ...all.filter((f) => f.netns === node.netns),
+      ...plan.nodes
+        .filter((n) => n !== node && n.vtep)
+        .map((n) => ({ netns: n.netns, lines: [line('fdb', 'replace', node.vtep?.mac ?? '', 'dev', VXLAN_DEVICE, 'dst', node.flannelIP, 'self', 'permanent')] })),
+    ],
+  };
 }
 
 function machines(plan: TopologyPlan): PlannedMachine[] {

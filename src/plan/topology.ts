@@ -1,9 +1,10 @@
 // The topology planner: a validated lab spec in, the kernel objects the lab
 // needs out (namespaces, veth pairs, bridges, addresses, routes, sysctls).
 // Pure: no I/O, so it is unit-tested with golden files.
-import type { LabSpec, MachineSpec, NetworkSpec, NodeSpec } from '../labfile/types.js';
+import type { LabSpec, MachineSpec, NetworkSpec, NodeSpec, PodNetworkBackend } from '../labfile/types.js';
 import { cidrToString, containsAddress, networkOf, nthAddress, nthSubnet } from '../labfile/ipv4.js';
 import { deriveIfname, hostNetns, networkNetns, nodeNetns } from './names.js';
+import { planVxlan, type PlannedVtep, type PlannedVxlanPeer } from './vxlan.js';
 
 export const SEGMENT_BRIDGE = 'br0';
 export const POD_BRIDGE = 'cni0';
@@ -22,6 +23,8 @@ export interface PlannedRoute {
   dst: string;
   via: string;
   dev: string;
+  /** The next hop is taken as on-link even though no address of dev covers it (flannel's vxlan routes). */
+  onlink?: boolean;
 }
 
 export interface PlannedMachine {
@@ -38,14 +41,19 @@ export interface PlannedNode extends PlannedMachine {
   labels: Record<string, string>;
   /** The address the kubelet registers as InternalIP. */
   nodeIP: string;
+  /** Set (false) only when the lab turns hairpin mode off on cni0's pod ports. */
+  hairpin?: false;
   /** flannel's chosen interface and its address (the host-gw next hop other nodes use). */
   flannelIface: string;
   flannelIP: string;
   podCIDR: string;
   /** cni0's address with prefix, the first address of the pod CIDR. */
   podGateway: string;
-  /** host-gw routes to the other nodes' pod CIDRs. */
+  /** Routes to the other nodes' pod CIDRs: via their public IPs (host-gw) or via flannel.1 (vxlan). */
   podRoutes: PlannedRoute[];
+  /** vxlan only: this node's flannel.1 and, per other node, its neighbour and FDB entries. */
+  vtep?: PlannedVtep;
+  vxlanPeers?: PlannedVxlanPeer[];
 }
 
 export interface PlannedSegment {
@@ -72,6 +80,7 @@ export interface TopologyPlan {
   sysctls: PlannedSysctl[];
   /** The cluster's pod network (every node's podCIDR lies in it). */
   clusterPodCIDR: string;
+  podNetwork: PodNetworkBackend;
   /** Things a real cluster would also get wrong with this spec; `doctor` explains them. */
   warnings: string[];
 }
@@ -125,6 +134,7 @@ export function planTopology(lab: LabSpec): TopologyPlan {
   };
 
   const podCIDR = networkOf(lab.cluster.podCIDR);
+  const bridgeNf = new Map(lab.nodes.map((n) => [n.name, n.bridgeNfCallIptables !== false]));
   const nodes = lab.nodes.map((spec, i): PlannedNode => {
     const machine = planMachine('node', spec, nodeNetns(lab.name, spec.name));
     const nodeCidr = nthSubnet(podCIDR, lab.cluster.nodeCIDRMaskSize, i);
@@ -135,6 +145,7 @@ export function planTopology(lab: LabSpec): TopologyPlan {
       roles: spec.roles,
       labels: spec.labels,
       nodeIP: pickNodeIP(spec, networks),
+      ...(spec.hairpin === false ? { hairpin: false as const } : {}),
       flannelIface: flannelNic.name,
       flannelIP: flannelNic.address,
       podCIDR: cidrToString(nodeCidr),
@@ -142,7 +153,7 @@ export function planTopology(lab: LabSpec): TopologyPlan {
       podRoutes: [],
     };
   });
-  const warnings = planPodRoutes(nodes);
+  const warnings = lab.cluster.podNetwork === 'vxlan' ? planVxlan(lab.name, nodes) : planPodRoutes(nodes);
   warnings.push(...sharedNodeIPWarnings(nodes));
 
   const hosts = lab.hosts.map((h) => planMachine('host', h, hostNetns(lab.name, h.name)));
@@ -152,8 +163,9 @@ export function planTopology(lab: LabSpec): TopologyPlan {
     segments: plannedSegments,
     nodes,
     hosts,
-    sysctls: planSysctls(nodes, hosts, plannedSegments),
+    sysctls: planSysctls(nodes, hosts, plannedSegments, bridgeNf),
     clusterPodCIDR: lab.cluster.podCIDR,
+    podNetwork: lab.cluster.podNetwork,
     warnings,
   };
 }
@@ -163,7 +175,11 @@ function defaultRouteNic(m: MachineSpec, networks: Map<string, NetworkSpec>) {
   return m.nics.find((n) => n.defaultRoute) ?? m.nics.find((n) => networks.get(n.network)?.gateway);
 }
 
-/** As the kubelet: --node-ip, else the address of the default route's interface, else the first. */
+/**
+ * As the kubelet: --node-ip, else the node name's address lookup (no lab
+ * node's /etc/hosts or DNS knows its name, so that step never answers here),
+ * else the address of the default route's interface, else the first.
+ */
 function pickNodeIP(node: NodeSpec, networks: Map<string, NetworkSpec>): string {
   if (node.nodeIP) return node.nodeIP;
   const nic = defaultRouteNic(node, networks) ?? node.nics[0];
@@ -225,12 +241,12 @@ function sharedNodeIPWarnings(nodes: PlannedNode[]): string[] {
     );
 }
 
-function planSysctls(nodes: PlannedNode[], hosts: PlannedMachine[], segments: PlannedSegment[]): PlannedSysctl[] {
+function planSysctls(nodes: PlannedNode[], hosts: PlannedMachine[], segments: PlannedSegment[], bridgeNf: Map<string, boolean>): PlannedSysctl[] {
   const out: PlannedSysctl[] = [];
   for (const n of nodes) {
     // A new netns copies IPv4 settings from the root netns, so set both ways explicitly.
     out.push({ netns: n.netns, key: 'net.ipv4.ip_forward', value: '1' });
-    out.push({ netns: n.netns, key: 'net.bridge.bridge-nf-call-iptables', value: '1' });
+    out.push({ netns: n.netns, key: 'net.bridge.bridge-nf-call-iptables', value: bridgeNf.get(n.name) === false ? '0' : '1' });
     out.push({ netns: n.netns, key: 'net.bridge.bridge-nf-call-ip6tables', value: '1' });
   }
   // Hosts are plain machines; segment routers are silent sinks (a router with

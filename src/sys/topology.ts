@@ -14,6 +14,8 @@ export async function applyTopology(plan: TopologyPlan, runner: CommandRunner, a
   await Promise.all(
     batches.configure.map(({ netns, lines }) => runner.run(['ip', '-n', netns, '-batch', '-'], { input: batchText(lines) })),
   );
+  // FDB entries need flannel.1, made by the batches above.
+  await Promise.all(batches.fdb.map(({ netns, lines }) => runner.run(['bridge', '-n', netns, '-batch', '-'], { input: batchText(lines) })));
   const byNetns = new Map<string, string[]>();
   for (const s of plan.sysctls) byNetns.set(s.netns, [...(byNetns.get(s.netns) ?? []), `${s.key}=${s.value}`]);
   await Promise.all(

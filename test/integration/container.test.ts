@@ -25,10 +25,10 @@ describe('in a container', () => {
   - name: the console reaches the master
     from: host/console
     run: ping -c1 -W2 {{ node "master" "ip" }}
-  - name: the master routes to the worker's pods via the worker
+  - name: the master routes to the worker's pods through flannel.1 (vxlan, the default pod network)
     from: node/master
     run: ip route get 10.10.1.9
-    expect: {stdout: "via 192.168.10.220"}
+    expect: {stdout: "via 10.10.1.0 dev flannel.1"}
 `,
       }),
     );

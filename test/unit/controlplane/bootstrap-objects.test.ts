@@ -44,4 +44,14 @@ describe('bootstrap objects', () => {
   it('reads the OS image from os-release', () => {
     expect(osImage('NAME="Debian"\nPRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\n')).toBe('Debian GNU/Linux 12 (bookworm)');
   });
+
+  it("annotates nodes as flannel's kube subnet manager does, with the VtepMAC under vxlan", () => {
+    const lab = courseLab();
+    const vx = planTopology({ ...lab, cluster: { ...lab.cluster, podNetwork: 'vxlan' } });
+    const a = nodeObject(vx.nodes[1]!, info, '2026-01-01T00:00:00Z', 'vxlan').metadata.annotations ?? {};
+    expect(a['flannel.alpha.coreos.com/backend-type']).toBe('vxlan');
+    expect(a['flannel.alpha.coreos.com/public-ip']).toBe('192.168.10.220');
+    expect(a['flannel.alpha.coreos.com/kube-subnet-manager']).toBe('true');
+    expect(JSON.parse(a['flannel.alpha.coreos.com/backend-data'] ?? '')).toEqual({ VNI: 1, VtepMAC: vx.nodes[1]?.vtep?.mac });
+  });
 });

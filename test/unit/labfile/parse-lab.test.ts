@@ -181,7 +181,7 @@ describe('parseLabText on valid labs', () => {
       serviceCIDR: '10.96.0.0/12',
       nodePortRange: { base: 30000, size: 2768 },
       proxyMode: 'iptables',
-      podNetwork: 'host-gw',
+      podNetwork: 'vxlan',
       dns: { domain: 'cluster.local' },
     });
     expect(spec.checks).toEqual([{ name: 'ping', from: 'node/master', run: 'ping -c1 192.168.10.210', expect: {}, timeout: 30 }]);

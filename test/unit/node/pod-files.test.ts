@@ -92,6 +92,14 @@ describe('sandbox and restarts', () => {
     expect(b.node).toContain('link set dev veth1234abcd type bridge_slave hairpin on');
     expect(b.pod).toContain('route add default via 10.10.1.1 dev eth0');
   });
+  it("gives both veth ends flannel's MTU when the pod network sets one (vxlan: NIC MTU - 50)", () => {
+    const b = sandboxBatches({ nodeNetns: 'n', netns: 'p', hostVeth: 'veth1234abcd', hostname: 'x', ip: '10.10.1.5', prefix: 24, gateway: '10.10.1.1', mtu: 1450 });
+    expect(b.node[0]).toBe('link add veth1234abcd mtu 1450 type veth peer name eth0 mtu 1450 netns p');
+  });
+  it('leaves hairpin mode off on the pod port when the lab turns it off', () => {
+    const b = sandboxBatches({ nodeNetns: 'n', netns: 'p', hostVeth: 'veth1234abcd', hostname: 'x', ip: '10.10.1.5', prefix: 24, gateway: '10.10.1.1', hairpin: false });
+    expect(b.node).toContain('link set dev veth1234abcd type bridge_slave hairpin off');
+  });
   it('back off 10 s doubling to 5 min, first restart at once', () => {
     expect([0, 1, 2, 3, 6, 9].map((n) => restartDelay(n, 1000))).toEqual([0, 10_000, 20_000, 40_000, 300_000, 300_000]);
     expect(restartDelay(5, 700_000)).toBe(0);
