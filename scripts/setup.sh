@@ -11,7 +11,7 @@ if [ "$(id -u)" -ne 0 ]; then
   exit 1
 fi
 
-pkgs=(iproute2 iptables nftables ipvsadm ipset nfacct nginx-light curl iputils-ping dnsutils dnsmasq-base conntrack procps util-linux kmod ca-certificates)
+pkgs=(iproute2 iptables nftables ipvsadm ipset nfacct nginx-light curl iputils-ping dnsutils dnsmasq-base conntrack tcpdump procps util-linux kmod ca-certificates)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -29,6 +29,11 @@ fi
 if ! command -v dnsperf >/dev/null; then
   apt-get install -y -qq --no-install-recommends dnsperf >/dev/null 2>&1 ||
     echo "note: dnsperf is not installable here; only bench/dns-qps.ts needs it" >&2
+fi
+# Only `nslab graph -f svg` needs graphviz's dot: optional as well.
+if ! command -v dot >/dev/null; then
+  apt-get install -y -qq --no-install-recommends graphviz >/dev/null 2>&1 ||
+    echo "note: graphviz is not installable here; only nslab graph -f svg needs it" >&2
 fi
 node_major=$(node -p 'process.versions.node.split(".")[0]')
 if [ "$node_major" -lt 20 ]; then

@@ -184,6 +184,116 @@ program
     process.stdout.write(await (await import('../lab/lab-kubeconfig.js')).labKubeconfig(name));
   });
 
+program
+  .command('node')
+  .description("change a node of a running lab as its admin would: kubelet --node-ip, flannel --iface")
+  .command('set')
+  .description('e.g. nslab node set worker --node-ip 192.168.56.102 --iface enp0s8 (restarts that kubelet / flanneld)')
+  .argument('<node>', 'node name')
+  .option('--node-ip <ip>', "the kubelet's --node-ip")
+  .option('--iface <nic>', "flannel's --iface")
+  .option('--lab <lab>', 'lab name (default: the one lab that is up)')
+  .action(async (node: string, opts: { nodeIp?: string; iface?: string; lab?: string }) => {
+    (await lib.preflight()).requireRoot('node set');
+    const runner = await makeRunner();
+    const lab = await (await lib.targets()).resolveLabName(opts.lab, runner);
+    const lines = await (await import('../lab/node-set.js')).setNode(lab, node, { ...(opts.nodeIp ? { nodeIP: opts.nodeIp } : {}), ...(opts.iface ? { iface: opts.iface } : {}) }, runner);
+    for (const l of lines) console.log(l);
+  });
+
+program
+  .command('doctor')
+  .description("inspect a running lab's API objects and kernel state; name each problem, its evidence and the fix (exit 1 when any)")
+  .argument('[lab]', 'lab name or lab file (default: the one lab that is up)')
+  .addOption(outputOption())
+  .action(async (lab: string | undefined, opts: { output: string }) => {
+    (await lib.preflight()).requireRoot('doctor');
+    const runner = await makeRunner();
+    const name = await (await lib.targets()).resolveLabName(lab, runner);
+    const [{ doctorLab }, { reportText }] = await Promise.all([import('../doctor/gather.js'), import('../doctor/findings.js')]);
+    const report = await doctorLab(name, runner);
+    if (opts.output === 'json') printJson(report);
+    else console.log(reportText(report));
+    if (!report.healthy) process.exitCode = 1;
+  });
+
+program
+  .command('graph')
+  .description('draw the lab: segments, machines, pods, Services (Mermaid, DOT or SVG)')
+  .argument('[lab]', 'lab name or lab file (default: the one lab that is up)')
+  .addOption(new Option('-f, --format <format>', 'output format').choices(['mermaid', 'dot', 'svg']).default('mermaid'))
+  .option('--from-file <file>', 'draw a lab file that is not up (machines and networks only)')
+  .action(async (lab: string | undefined, opts: { format: string; fromFile?: string }) => {
+    const [load, { renderMermaid }, { renderDot }] = await Promise.all([import('../graph/load.js'), import('../graph/mermaid.js'), import('../graph/dot.js')]);
+    const runner = await makeRunner();
+    const model = opts.fromFile ? await load.graphOfFile(opts.fromFile) : await load.graphOfLab(await (await lib.targets()).resolveLabName(lab, runner));
+    if (opts.format === 'mermaid') process.stdout.write(renderMermaid(model));
+    else if (opts.format === 'dot') process.stdout.write(renderDot(model));
+    else process.stdout.write(await (await import('../graph/svg.js')).dotToSvg(renderDot(model), runner));
+  });
+
+program
+  .command('capture')
+  .description('tcpdump inside a node, host, pod or segment, e.g. nslab capture node/worker:eth0 tcp port 80')
+  .argument('<target>', 'node/NAME, host/NAME, pod/NAME, pod/LABEL=VALUE or segment/NETWORK, then :IFACE if not the default')
+  .argument('[filter...]', 'a tcpdump filter expression')
+  .option('--lab <lab>', 'lab name (default: the one lab that is up)')
+  .option('-n, --namespace <namespace>', 'namespace of a pod target', 'default')
+  .option('-c, --count <n>', 'stop after this many packets', (v: string) => Number(v))
+  .option('--seconds <s>', 'stop after this many seconds', (v: string) => Number(v))
+  .option('-w, --write <file>', 'write a pcap file (- for stdout, e.g. | wireshark -k -i -)')
+  .action(async (target: string, filter: string[], opts: { lab?: string; namespace: string; count?: number; seconds?: number; write?: string }) => {
+    (await lib.preflight()).requireRoot('capture');
+    const runner = await makeRunner();
+    const lab = await (await lib.targets()).resolveLabName(opts.lab, runner);
+    const [{ capture }, { LabApiClient }, { NodeLauncher }, { files, readJson }] = await Promise.all([
+      import('../trace/capture.js'),
+      import('../client/api-client.js'),
+      import('../sys/launcher.js'),
+      import('../sys/state-dir.js'),
+    ]);
+    const record = await readJson<import('../plan/lab-record.js').LabRecord>(lab, files.lab);
+    if (!record) throw new UsageError(`lab "${lab}" is not up: start it with "sudo nslab up"`);
+    const { count, seconds, write } = opts;
+    const r = await capture(
+      {
+        lab, record, api: LabApiClient.forLab(lab), target, namespace: opts.namespace, filter,
+        ...(count !== undefined ? { count } : {}), ...(seconds !== undefined ? { seconds } : {}), ...(write !== undefined ? { write } : {}),
+        onStart: (t, iface) => console.error(`capturing on ${t.kind}/${t.name} ${iface} (${t.netns}); stops with Ctrl-C${count ? `, after ${count} packets` : ''}${seconds ? `, after ${seconds} s` : ''}, or with the lab`),
+      },
+      new NodeLauncher(),
+    );
+    process.exitCode = r.timedOut ? 0 : (r.exit.code ?? 1);
+  });
+
+program
+  .command('trace')
+  .description('send one probe and show where it went, rule by rule, e.g. nslab trace pod/app=web svc/web:80')
+  .argument('<from>', 'pod/NAME, pod/LABEL=VALUE, node/NAME or host/NAME')
+  .argument('<to>', 'svc/NAME[:PORT], node/NAME:PORT (NodePort) or IP[:PORT]')
+  .option('--lab <lab>', 'lab name (default: the one lab that is up)')
+  .option('-n, --namespace <namespace>', 'namespace of pod and svc names', 'default')
+  .addOption(new Option('--proto <proto>', 'probe protocol').choices(['tcp', 'udp', 'icmp']).default('tcp'))
+  .addOption(outputOption())
+  .action(async (from: string, to: string, opts: { lab?: string; namespace: string; proto: 'tcp' | 'udp' | 'icmp'; output: string }) => {
+    (await lib.preflight()).requireRoot('trace');
+    const runner = await makeRunner();
+    const lab = await (await lib.targets()).resolveLabName(opts.lab, runner);
+    const [{ runTrace }, { traceText }, { LabApiClient }, { NodeLauncher }, { files, readJson }] = await Promise.all([
+      import('../trace/run-trace.js'),
+      import('../trace/format.js'),
+      import('../client/api-client.js'),
+      import('../sys/launcher.js'),
+      import('../sys/state-dir.js'),
+    ]);
+    const record = await readJson<import('../plan/lab-record.js').LabRecord>(lab, files.lab);
+    if (!record) throw new UsageError(`lab "${lab}" is not up: start it with "sudo nslab up"`);
+    const report = await runTrace({ lab, record, api: LabApiClient.forLab(lab), from, to, proto: opts.proto, namespace: opts.namespace }, runner, new NodeLauncher());
+    if (opts.output === 'json') printJson(report);
+    else process.stdout.write(traceText(report));
+    if (report.leftover.length) process.exitCode = 1;
+  });
+
 function fail(e: unknown): void {
   if (e instanceof LabFileError) {
     // Its message is one FILE:LINE:COL: FIELD: problem line per problem.

@@ -10,7 +10,7 @@ import { allNetns, planTopology, type TopologyPlan } from '../plan/topology.js';
 import { ExecaRunner, type CommandRunner } from '../sys/runner.js';
 import { NodeLauncher, type ProcessLauncher } from '../sys/launcher.js';
 import { applyTopology, listLabNetns } from '../sys/topology.js';
-import { bridgeNetfilterAvailable, PreflightError, requireNamespaceCapabilities, requireRoot, requireTools, REQUIRED_TOOLS, RESOLVER_TOOLS, NFTABLES_TOOLS } from '../sys/preflight.js';
+import { bridgeNetfilterAvailable, PreflightError, requireNamespaceCapabilities, requireRoot, requireTools, REQUIRED_TOOLS, RESOLVER_TOOLS, NFTABLES_TOOLS, IPVS_TOOLS } from '../sys/preflight.js';
 import { createLabPki, type LabPki } from '../api/pki.js';
 import { contextName, mergeKubeconfig, renderKubeconfig } from '../kubeconfig/kubeconfig.js';
 import { readIfExists, resolveKubeconfigTarget, writeKubeconfigFile, type KubeconfigTarget } from '../kubeconfig/target.js';
@@ -35,7 +35,8 @@ import {
 } from '../sys/state-dir.js';
 import type { LabRecord } from '../plan/lab-record.js';
 import { PKI_FILES } from '../controlplane/pki-files.js';
-import { unavailableProxyMode } from '../proxy/modes.js';
+import { ipvsKernelProblem, unavailableProxyMode } from '../proxy/modes.js';
+import { probeIpvsKernel } from '../sys/kernel-features.js';
 import { UsageError } from '../labfile/errors.js';
 
 export interface UpOptions {
@@ -67,17 +68,23 @@ export async function upLabFile(file: string, opts: UpOptions = {}): Promise<UpR
 export async function upLab(spec: LabSpec, opts: UpOptions = {}): Promise<UpResult> {
   const runner = opts.runner ?? new ExecaRunner();
   const reporter = opts.reporter ?? silentReporter;
-  // Before anything is created: a mode the lab cannot build is refused (exit 2).
-  const modeProblem = unavailableProxyMode(spec.cluster.proxyMode);
-  if (modeProblem !== undefined) throw new UsageError(modeProblem);
   const { problems } = await readManifests(spec.manifests);
   if (problems.length > 0) throw new LabFileError(problems);
   requireRoot('up');
   requireNamespaceCapabilities();
+  // Before anything is created: a kernel without what ipvs mode needs, or a
+  // mode the lab cannot build, is refused (exit 2).
+  if (spec.cluster.proxyMode === 'ipvs') {
+    const kernelProblem = ipvsKernelProblem(await probeIpvsKernel(runner));
+    if (kernelProblem !== undefined) throw new UsageError(kernelProblem);
+  }
+  const modeProblem = unavailableProxyMode(spec.cluster.proxyMode);
+  if (modeProblem !== undefined) throw new UsageError(modeProblem);
   requireTools({
     ...REQUIRED_TOOLS,
     ...(spec.hosts.some((h) => Object.keys(h.dnsRecords).length > 0) ? RESOLVER_TOOLS : {}),
     ...(spec.cluster.proxyMode === 'nftables' ? NFTABLES_TOOLS : {}),
+    ...(spec.cluster.proxyMode === 'ipvs' ? IPVS_TOOLS : {}),
   });
   await ensureBridgeNetfilter(runner);
 
@@ -116,7 +123,7 @@ export async function upLab(spec: LabSpec, opts: UpOptions = {}): Promise<UpResu
       return pki;
     });
     const api = await timed(reporter, (a: ApiRecord) => `Started control plane at ${a.url}`, () =>
-      startDaemon(spec.name, opts.launcher ?? new NodeLauncher(), opts.readyTimeoutMs ?? 15_000),
+      startDaemon(spec.name, opts.launcher ?? new NodeLauncher(), opts.readyTimeoutMs ?? readyTimeoutMs()),
     );
     await writeFile(
       statePath(spec.name, files.kubeconfig),
@@ -278,3 +285,13 @@ async function mergeContext(lab: string, api: ApiRecord, target: KubeconfigTarge
 }
 
 export { labStateDir };
+
+/**
+ * How long the control plane may take to become ready: 15 s, or
+ * NSLAB_READY_TIMEOUT_MS (scripts/vm.sh sets it: everything is about 15 times
+ * slower in a guest under software emulation).
+ */
+function readyTimeoutMs(): number {
+  const v = Number(process.env['NSLAB_READY_TIMEOUT_MS']);
+  return Number.isInteger(v) && v > 0 ? v : 15_000;
+}

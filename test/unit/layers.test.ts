@@ -18,7 +18,7 @@ const LAYERS: readonly (readonly string[])[] = [
   ['api'], // the Kubernetes API: store, REST, watch, events
   ['services', 'workloads', 'proxy', 'dns', 'node', 'kubeconfig', 'client'], // what runs on and against a cluster
   ['controlplane'], // one lab's daemon: wires API, controllers, kubelets, proxies, DNS
-  ['lab', 'checks'], // a lab's life: up, down, status; its checks
+  ['lab', 'checks', 'trace', 'graph', 'doctor'], // a lab's life: up, down, status; its checks; seeing its packets and its picture; diagnosing it
   ['cli'], // the nslab command
 ];
 
