@@ -19,6 +19,7 @@ spec:
   - {name: worker, nics: [{network: lan, address: 192.168.40.20}]}
   hosts:
   - {name: console, nics: [{network: lan, address: 192.168.40.30}]}
+  cluster: {podNetwork: host-gw}
   checks:
 ${checks}`;
 }
