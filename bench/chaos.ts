@@ -5,11 +5,11 @@
 // About a third of the cycles run with NSLAB_CGROUP=off, so the
 // namespace-inode fallback is measured too. Bounded: CYCLES cycles, 10 min.
 // Usage (root, no other lab up): node dist/bench/chaos.js [CYCLES] [SEED]
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
-import { chaosCycle, type ChaosLab, type CycleResult } from '../test/helpers/chaos.js';
+import { chaosCycle, writeChaosLab, type ChaosLab, type CycleResult } from '../test/helpers/chaos.js';
 import { strayBaseline } from '../test/helpers/root-snapshot.js';
 import { rng } from '../test/helpers/fuzz.js';
 
@@ -17,39 +17,12 @@ const root = path.resolve(import.meta.dirname, '..', '..');
 const cycles = Number(process.argv[2] ?? 20);
 const seed = Number(process.argv[3] ?? 1);
 const dir = mkdtempSync(path.join(os.tmpdir(), 'nslab-chaos-'));
-writeFileSync(
-  path.join(dir, 'web.yaml'),
-  `apiVersion: apps/v1
-kind: Deployment
-metadata: {name: web}
-spec:
-  replicas: 2
-  selector: {matchLabels: {app: web}}
-  template:
-    metadata: {labels: {app: web}}
-    spec:
-      containers:
-      - {name: nginx, image: nginx:alpine, ports: [{containerPort: 80}]}
-`,
-);
-writeFileSync(
-  path.join(dir, 'chaos.yaml'),
-  `apiVersion: nslab/v1alpha1
-kind: Lab
-metadata: {name: bench-chaos}
-spec:
-  networks:
-  - {name: lan, cidr: 192.168.41.0/24, gateway: 192.168.41.1}
-  nodes:
-  - {name: solo, roles: [control-plane], nics: [{network: lan, address: 192.168.41.10}]}
-  manifests: [web.yaml]
-`,
-);
+const labFile = writeChaosLab(dir, 'bench-chaos', '192.168.41');
 const kubeconfig = path.join(dir, 'kubeconfig');
 const lab: ChaosLab = {
   cli: path.join(root, 'dist', 'src', 'cli', 'main.js'),
   lab: 'bench-chaos',
-  labFile: path.join(dir, 'chaos.yaml'),
+  labFile,
   env: { KUBECONFIG: kubeconfig, HOME: dir, PATH: process.env['PATH'] ?? '/usr/sbin:/usr/bin:/sbin:/bin' },
   kubeconfig,
   stateRoot: '/run/nslab',

@@ -4,8 +4,8 @@
 // afresh, as ab without -k does), each bounded by `timeoutSeconds`. curl
 // prints one line per request; this module builds its argv and tells the
 // outcomes apart the way a user reads curl's errors. Shared by
-// bench/churn.ts and test/integration/churn.test.ts. Needs curl >= 7.84
-// (--rate; Debian 12 has 7.88). Pure.
+// bench/churn.ts and test/integration/churn.test.ts, with the workload both
+// roll. Needs curl >= 7.84 (--rate; Debian 12 has 7.88). Pure.
 
 export interface LoadSpec {
   url: string;
@@ -82,3 +82,36 @@ export function addLoads(a: LoadResult, b: LoadResult): LoadResult {
 
 /** The outcomes a real cluster shows for connections sent to a pod that stopped listening or is gone. */
 export const CONNECTION_FAILURES: readonly Outcome[] = ['refused', 'reset', 'empty-reply', 'no-route', 'timeout'];
+
+/**
+ * The rolled workload: an nginx Deployment with a readinessProbe behind a
+ * NodePort Service; `preStopSleepSeconds` adds a preStop sleep hook.
+ */
+export function churnWorkload(name: string, nodePort: number, replicas: number, preStopSleepSeconds?: number): string {
+  const lifecycle = preStopSleepSeconds === undefined ? '' : `        lifecycle: {preStop: {sleep: {seconds: ${preStopSleepSeconds}}}}\n`;
+  return `apiVersion: apps/v1
+kind: Deployment
+metadata: {name: ${name}}
+spec:
+  replicas: ${replicas}
+  selector: {matchLabels: {app: ${name}}}
+  template:
+    metadata: {labels: {app: ${name}}}
+    spec:
+      terminationGracePeriodSeconds: 10
+      containers:
+      - name: nginx
+        image: nginx:alpine
+        ports: [{containerPort: 80}]
+        readinessProbe: {httpGet: {path: /, port: 80}, periodSeconds: 1}
+${lifecycle}---
+apiVersion: v1
+kind: Service
+metadata: {name: ${name}}
+spec:
+  type: NodePort
+  selector: {app: ${name}}
+  ports: [{port: 80, targetPort: 80, nodePort: ${nodePort}}]
+---
+`;
+}

@@ -12,7 +12,7 @@ import { execFile, execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { addLoads, curlLoadArgv, parseLoad, type LoadResult } from './churn-load.js';
+import { addLoads, churnWorkload, curlLoadArgv, parseLoad, type LoadResult } from './churn-load.js';
 
 const rounds = Math.min(10, Math.max(1, Number(process.argv[2] ?? 3)));
 const lab = 'bench-churn';
@@ -41,37 +41,10 @@ spec:
 `,
 );
 
-function deployment(name: string, nodePort: number, preStop: boolean): string {
-  return `apiVersion: apps/v1
-kind: Deployment
-metadata: {name: ${name}}
-spec:
-  replicas: ${REPLICAS}
-  selector: {matchLabels: {app: ${name}}}
-  template:
-    metadata: {labels: {app: ${name}}}
-    spec:
-      terminationGracePeriodSeconds: 10
-      containers:
-      - name: nginx
-        image: nginx:alpine
-        ports: [{containerPort: 80}]
-        readinessProbe: {httpGet: {path: /, port: 80}, periodSeconds: 1}
-${preStop ? '        lifecycle: {preStop: {sleep: {seconds: 3}}}\n' : ''}---
-apiVersion: v1
-kind: Service
-metadata: {name: ${name}}
-spec:
-  type: NodePort
-  selector: {app: ${name}}
-  ports: [{port: 80, targetPort: 80, nodePort: ${nodePort}}]
----
-`;
-}
 const manifestFile = path.join(dir, 'churn.yaml');
 writeFileSync(
   manifestFile,
-  `${deployment('web', 30080, true)}${deployment('plain', 30081, false)}apiVersion: v1
+  `${churnWorkload('web', 30080, REPLICAS, 3)}${churnWorkload('plain', 30081, REPLICAS)}apiVersion: v1
 kind: Pod
 metadata: {name: client}
 spec:

@@ -3,11 +3,49 @@
 // and a list of whatever of the lab is left. Used by the chaos integration
 // test and by bench/chaos.ts; no test framework here.
 import { execa, type ResultPromise } from 'execa';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { labCgroupExists, labNetns, strayProcesses } from './root-snapshot.js';
 
 export type ChaosMode = 'up' | 'daemon' | 'pod';
+
+/**
+ * Writes the chaos lab into `dir` (chaos.yaml and its web.yaml) and returns
+ * the lab file: one node, two nginx pods (whose workers outlive a killed
+ * master), and the cluster DNS pods every lab has.
+ */
+export function writeChaosLab(dir: string, name: string, subnet: string): string {
+  writeFileSync(
+    path.join(dir, 'web.yaml'),
+    `apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web}
+spec:
+  replicas: 2
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      containers:
+      - {name: nginx, image: nginx:alpine, ports: [{containerPort: 80}]}
+`,
+  );
+  const labFile = path.join(dir, 'chaos.yaml');
+  writeFileSync(
+    labFile,
+    `apiVersion: nslab/v1alpha1
+kind: Lab
+metadata: {name: ${name}}
+spec:
+  networks:
+  - {name: lan, cidr: ${subnet}.0/24, gateway: ${subnet}.1}
+  nodes:
+  - {name: solo, roles: [control-plane], nics: [{network: lan, address: ${subnet}.10}]}
+  manifests: [web.yaml]
+`,
+  );
+  return labFile;
+}
 
 export interface ChaosLab {
   cli: string;

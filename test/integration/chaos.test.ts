@@ -5,43 +5,16 @@
 // back. Cycles: NSLAB_CHAOS_CYCLES (default 5), seed NSLAB_CHAOS_SEED.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { execa } from 'execa';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { CLI, sandbox, type Sandbox } from '../helpers/cli.js';
 import { labNetns, rootNetnsSnapshot, strayBaseline } from '../helpers/root-snapshot.js';
-import { chaosCycle, leftoversOf, type ChaosLab } from '../helpers/chaos.js';
+import { chaosCycle, leftoversOf, writeChaosLab, type ChaosLab } from '../helpers/chaos.js';
 import { rng } from '../helpers/fuzz.js';
 import { until } from '../helpers/course.js';
 
 const CYCLES = Number(process.env['NSLAB_CHAOS_CYCLES'] ?? 5);
 const SEED = Number(process.env['NSLAB_CHAOS_SEED'] ?? 1);
-
-/** A small lab: one node, two nginx pods (whose workers outlive a killed master), the cluster DNS pods. */
-function chaosLab(name: string, subnet: string): string {
-  return `apiVersion: nslab/v1alpha1
-kind: Lab
-metadata: {name: ${name}}
-spec:
-  networks:
-  - {name: lan, cidr: ${subnet}.0/24, gateway: ${subnet}.1}
-  nodes:
-  - {name: solo, roles: [control-plane], nics: [{network: lan, address: ${subnet}.10}]}
-  manifests: [web.yaml]
-`;
-}
-
-const WEB = `apiVersion: apps/v1
-kind: Deployment
-metadata: {name: web}
-spec:
-  replicas: 2
-  selector: {matchLabels: {app: web}}
-  template:
-    metadata: {labels: {app: web}}
-    spec:
-      containers:
-      - {name: nginx, image: nginx:alpine, ports: [{containerPort: 80}]}
-`;
 
 describe('chaos: kill -9 at random moments, then down', () => {
   let sb: Sandbox;
@@ -55,9 +28,8 @@ describe('chaos: kill -9 at random moments, then down', () => {
     baseline = await strayBaseline();
     const dir = path.join(sb.dir, 'chaos');
     mkdirSync(dir);
-    writeFileSync(path.join(dir, 'web.yaml'), WEB);
-    writeFileSync(path.join(dir, 'chaos.yaml'), chaosLab('it-chaos', '192.168.40'));
-    lab = { cli: CLI, lab: 'it-chaos', labFile: path.join(dir, 'chaos.yaml'), env: sb.env, kubeconfig: sb.kubeconfig, stateRoot: '/run/nslab' };
+    const labFile = writeChaosLab(dir, 'it-chaos', '192.168.40');
+    lab = { cli: CLI, lab: 'it-chaos', labFile, env: sb.env, kubeconfig: sb.kubeconfig, stateRoot: '/run/nslab' };
   });
 
   afterEach(async () => {

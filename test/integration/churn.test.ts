@@ -13,42 +13,14 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { rows, sandbox, type Sandbox } from '../helpers/cli.js';
 import { courseLabYaml, readyPodRows, until, upLab } from '../helpers/course.js';
-import { addLoads, CONNECTION_FAILURES, curlLoadArgv, parseLoad, type LoadResult } from '../../bench/churn-load.js';
+import { addLoads, churnWorkload, CONNECTION_FAILURES, curlLoadArgv, parseLoad, type LoadResult } from '../../bench/churn-load.js';
 
 const LAB = 'it-churn';
 const WORKER = '192.168.10.220';
 /** Requests per client and rollout, at 50 per second: 8 s of load, plus 1 s per request that times out. */
 const LOAD = { count: 400, ratePerSecond: 50, timeoutSeconds: 1 };
 
-function deployment(name: string, nodePort: number, lifecycle: string): string {
-  return `apiVersion: apps/v1
-kind: Deployment
-metadata: {name: ${name}}
-spec:
-  replicas: 3
-  selector: {matchLabels: {app: ${name}}}
-  template:
-    metadata: {labels: {app: ${name}}}
-    spec:
-      terminationGracePeriodSeconds: 10
-      containers:
-      - name: nginx
-        image: nginx:alpine
-        ports: [{containerPort: 80}]
-        readinessProbe: {httpGet: {path: /, port: 80}, periodSeconds: 1}
-${lifecycle}---
-apiVersion: v1
-kind: Service
-metadata: {name: ${name}}
-spec:
-  type: NodePort
-  selector: {app: ${name}}
-  ports: [{port: 80, targetPort: 80, nodePort: ${nodePort}}]
----
-`;
-}
-
-const MANIFESTS = `${deployment('web', 30080, '        lifecycle: {preStop: {sleep: {seconds: 2}}}\n')}${deployment('plain', 30081, '')}apiVersion: v1
+const MANIFESTS = `${churnWorkload('web', 30080, 3, 2)}${churnWorkload('plain', 30081, 3)}apiVersion: v1
 kind: Pod
 metadata: {name: client}
 spec:
